@@ -1,3 +1,4 @@
+using System.Runtime.Serialization;
 using Azure;
 using Azure.Data.Tables;
 
@@ -27,7 +28,9 @@ public sealed class Connection : ITableEntity
     public DateTimeOffset? Timestamp { get; set; }
     public ETag ETag { get; set; }
 
+    [IgnoreDataMember]
     public string TenantId => PartitionKey;
+    [IgnoreDataMember]
     public string ConnectionId => RowKey;
 
     public string CreatioUserId { get; set; } = "";
@@ -66,8 +69,11 @@ public sealed class Connection : ITableEntity
     /// <summary>Earliest time the renewal timer tries again after a 429/5xx (Retry-After, back-off).</summary>
     public DateTimeOffset? RetryNotBefore { get; set; }
 
+    [IgnoreDataMember]
     public IReadOnlyList<string> Features => Split(RequestedFeatures, ',');
+    [IgnoreDataMember]
     public IReadOnlyList<string> Scopes => Split(GrantedScopes, ' ');
+    [IgnoreDataMember]
     public IReadOnlyList<string> Missing => Split(MissingFeatures, ',');
 
     /// <summary>Associated data for a token column: binds the ciphertext to this row and column.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Runtime.Serialization;
 using Azure;
 using Azure.Data.Tables;
 
@@ -30,6 +31,7 @@ public sealed class PendingAuthorization : ITableEntity
     /// <summary>Set when the callback used this row; a second use is a replay.</summary>
     public DateTimeOffset? ConsumedAt { get; set; }
 
+    [IgnoreDataMember]
     public IReadOnlyList<string> Features =>
         RequestedFeatures.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -40,5 +42,6 @@ public sealed class PendingAuthorization : ITableEntity
         return (hash[..2], hash);
     }
 
+    [IgnoreDataMember]
     public string CodeVerifierAssociatedData => $"authstate/{RowKey}/verifier";
 }
