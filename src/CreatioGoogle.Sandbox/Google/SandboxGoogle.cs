@@ -1,0 +1,207 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CreatioGoogle.Sandbox.Google;
+
+/// <summary>
+/// An in-process Google OAuth 2.0 / OpenID Connect authorization server on 127.0.0.1 for tests and offline runs.
+/// It is deliberately as strict as Google: exact redirect URIs, single-use codes, PKCE, granular consent,
+/// refresh tokens only after a consent screen, grant-wide revocation.
+/// </summary>
+public sealed class SandboxGoogle : IAsyncDisposable
+{
+    private static readonly SandboxAccount[] DefaultAccounts =
+    [
+        new("110000000000000000001", "alice@example.com", "Alice Example"),
+        new("110000000000000000002", "bob@example.com", "Bob Example"),
+    ];
+
+    private readonly WebApplication _app;
+    private readonly GrantStore _store;
+    private readonly IdTokenSigner _signer;
+    private readonly FaultInjector _faults = new();
+    private readonly TokenEndpoint _tokenEndpoint;
+    private readonly IReadOnlyList<SandboxAccount> _accounts;
+    private int _disposed;
+
+    private SandboxGoogle(SandboxGoogleOptions options, WebApplication app)
+    {
+        _app = app;
+        Issuer = options.Issuer;
+        _accounts = options.Accounts.Count > 0 ? [.. options.Accounts] : DefaultAccounts;
+        var clients = options.Clients.ToDictionary(c => c.ClientId, StringComparer.Ordinal);
+        _store = new GrantStore(options.Clock, options.AccessTokenLifetime, options.TestingMode);
+        _signer = new IdTokenSigner(options.Issuer, options.Clock);
+        _tokenEndpoint = new TokenEndpoint(clients, _store, _signer, _faults);
+
+        var consent = new ConsentPage(clients, _accounts, _store, options.Issuer);
+        var revoke = new RevokeEndpoint(_store);
+        var userInfo = new UserInfoEndpoint(_store);
+        app.MapGet("/o/oauth2/v2/auth", consent.AuthorizeAsync);
+        app.MapPost(ConsentPage.DecisionPath, consent.DecideAsync);
+        app.MapPost("/token", _tokenEndpoint.HandleAsync);
+        app.MapMethods("/revoke", ["GET", "POST"], revoke.HandleAsync);
+        app.MapGet("/v1/userinfo", userInfo.HandleAsync);
+        app.MapGet("/oauth2/v3/certs", WriteJwksAsync);
+        app.MapGet("/.well-known/openid-configuration", WriteDiscoveryAsync);
+    }
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public Uri AuthorizationEndpoint => new(BaseUrl, "o/oauth2/v2/auth");
+
+    public Uri TokenEndpoint => new(BaseUrl, "token");
+
+    public Uri RevokeEndpoint => new(BaseUrl, "revoke");
+
+    public Uri CertificatesUrl => new(BaseUrl, "oauth2/v3/certs");
+
+    public Uri UserInfoEndpoint => new(BaseUrl, "v1/userinfo");
+
+    public Uri DiscoveryUrl => new(BaseUrl, ".well-known/openid-configuration");
+
+    public string Issuer { get; }
+
+    /// <summary>The simulated users (the defaults when none were configured).</summary>
+    public IReadOnlyList<SandboxAccount> Accounts => _accounts;
+
+    /// <summary>grant_type=refresh_token calls received, including ones answered with an injected failure.</summary>
+    public int RefreshCount => _tokenEndpoint.RefreshCount;
+
+    /// <summary>grant_type=authorization_code calls received, including ones answered with an injected failure.</summary>
+    public int CodeExchangeCount => _tokenEndpoint.CodeExchangeCount;
+
+    /// <summary>Real-time delay added to every token call.</summary>
+    public TimeSpan TokenEndpointLatency
+    {
+        get => _faults.Latency;
+        set => _faults.Latency = value;
+    }
+
+    public static async Task<SandboxGoogle> StartAsync(SandboxGoogleOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(SandboxGoogle).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        // Request logging would print query strings (/revoke?token=...): log nothing.
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
+
+        var app = builder.Build();
+        var sandbox = new SandboxGoogle(options, app);
+        try
+        {
+            await app.StartAsync(ct);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            sandbox.BaseUrl = new Uri(address.TrimEnd('/') + "/");
+            return sandbox;
+        }
+        catch
+        {
+            await sandbox.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Like the user removing access at myaccount.google.com: all their grants, refresh and access tokens die.</summary>
+    public void RevokeAllFor(string email)
+    {
+        ArgumentNullException.ThrowIfNull(email);
+        foreach (var account in _accounts.Where(a => string.Equals(a.Email, email, StringComparison.OrdinalIgnoreCase)))
+        {
+            _store.RevokeAllFor(account.Sub);
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> token calls fail with this status (and Retry-After when given). Replaces any earlier injection.</summary>
+    public void InjectTokenEndpointFailures(int count, int statusCode, TimeSpan? retryAfter = null) => _faults.Inject(count, statusCode, retryAfter);
+
+    /// <summary>For other simulators (People API, Gmail...) checking bearer tokens: issued here, unexpired, grant not revoked.</summary>
+    public bool IsAccessTokenValid(string accessToken) => accessToken is not null && _store.FindLiveAccessToken(accessToken) is not null;
+
+    /// <summary>Granted scopes of a valid access token (email/profile as their userinfo URLs), or null when invalid.</summary>
+    public IReadOnlyCollection<string>? ScopesOf(string accessToken) => accessToken is null ? null : _store.FindLiveAccessToken(accessToken)?.Scopes;
+
+    /// <summary>The account behind a valid access token, or null.</summary>
+    public SandboxAccount? AccountOf(string accessToken) => accessToken is null ? null : _store.FindLiveAccessToken(accessToken)?.Account;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _app.StopAsync(CancellationToken.None);
+        }
+        finally
+        {
+            await _app.DisposeAsync();
+            _signer.Dispose();
+        }
+    }
+
+    private static void Validate(SandboxGoogleOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.AccessTokenLifetime, TimeSpan.Zero, nameof(options.AccessTokenLifetime));
+        ArgumentNullException.ThrowIfNull(options.Clock, nameof(options.Clock));
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Issuer, nameof(options.Issuer));
+        foreach (var c in options.Clients)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(c.ClientId, nameof(SandboxClient.ClientId));
+            ArgumentException.ThrowIfNullOrWhiteSpace(c.ClientSecret, nameof(SandboxClient.ClientSecret));
+        }
+
+        if (options.Clients.GroupBy(c => c.ClientId, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } dup)
+        {
+            throw new ArgumentException($"Duplicate client id {dup.Key}.", nameof(options));
+        }
+    }
+
+    private Task WriteJwksAsync(HttpContext ctx)
+    {
+        // Google serves its certs cacheable; Google.Apis.Auth caches them per URL for an hour anyway.
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        ctx.Response.Headers.CacheControl = "public, max-age=21600, must-revalidate, no-transform";
+        return ctx.Response.WriteAsync(_signer.JwksJson(), ctx.RequestAborted);
+    }
+
+    private Task WriteDiscoveryAsync(HttpContext ctx)
+    {
+        var doc = new JsonObject
+        {
+            ["issuer"] = Issuer,
+            ["authorization_endpoint"] = AuthorizationEndpoint.ToString(),
+            ["token_endpoint"] = TokenEndpoint.ToString(),
+            ["userinfo_endpoint"] = UserInfoEndpoint.ToString(),
+            ["revocation_endpoint"] = RevokeEndpoint.ToString(),
+            ["jwks_uri"] = CertificatesUrl.ToString(),
+            ["response_types_supported"] = new JsonArray("code"),
+            ["subject_types_supported"] = new JsonArray("public"),
+            ["id_token_signing_alg_values_supported"] = new JsonArray("RS256"),
+            ["scopes_supported"] = new JsonArray("openid", "email", "profile"),
+            ["token_endpoint_auth_methods_supported"] = new JsonArray("client_secret_post", "client_secret_basic"),
+            ["claims_supported"] = new JsonArray("aud", "email", "email_verified", "exp", "family_name", "given_name", "iat", "iss", "name", "sub"),
+            ["code_challenge_methods_supported"] = new JsonArray("plain", "S256"),
+            ["grant_types_supported"] = new JsonArray("authorization_code", "refresh_token"),
+            ["authorization_response_iss_parameter_supported"] = true,
+        };
+        ctx.Response.ContentType = "application/json; charset=utf-8";
+        return ctx.Response.WriteAsync(doc.ToJsonString(), ctx.RequestAborted);
+    }
+}
