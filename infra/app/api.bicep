@@ -107,6 +107,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       // DefaultAzureCredential in the broker picks the user-assigned identity by this client id.
       AZURE_CLIENT_ID: identityClientId
       KeyVault__VaultUri: keyVaultUri
+      // The broker builds its Google redirect URI on this address (Broker:PublicBaseUrl).
+      Broker__PublicBaseUrl: 'https://${site.properties.defaultHostName}'
     }
   }
 }

@@ -15,6 +15,8 @@ public sealed class ConfigurationContractReflectionTests
 
         Assert.Contains("Sample__Nested__Name", required);
         Assert.DoesNotContain("Sample__Nested__Optional", required);
+        Assert.DoesNotContain("Sample__Nested__WithDefault", required); // [Required] but already has a value
+        Assert.Contains("Sample__Nested__WithDefault", known);
         Assert.Contains("Sample__Nested__Optional", known);
         Assert.Contains("Sample__Nested__Inner__Endpoint", known);
         Assert.DoesNotContain(known, s => s.EndsWith("__ReadOnly", StringComparison.Ordinal));
@@ -30,6 +32,9 @@ public sealed class SampleContractOptions
     public string Name { get; set; } = "";
 
     public int Optional { get; set; }
+
+    [Required]
+    public Uri WithDefault { get; set; } = new("https://example.test/");
 
     public SampleInner Inner { get; set; } = new();
 

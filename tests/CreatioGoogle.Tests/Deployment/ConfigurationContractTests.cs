@@ -48,7 +48,7 @@ public sealed class ConfigurationContractTests
         // Guards the guard: a broken deployment must produce problems, not an empty list.
         var missing = ContractCheck.MissingFromInfra(["KeyVault__VaultUri", "AZURE_CLIENT_ID"], new HashSet<string> { "AZURE_CLIENT_ID" });
         var unknown = ContractCheck.UnknownToCode(
-            ["KeyVault"], ["KeyVault__VaultUri"], new HashSet<string> { "KeyVault__VaultUri", "KeyVault__VaultUrl", "OTHER_SETTING" });
+            ["KeyVault"], ["KeyVault__VaultUri"], new HashSet<string> { "KeyVault__VaultUri", "KeyVault__VaultUrl", "OTHER_SETTING", "KeyVault__VaultUri__0" });
 
         Assert.Equal(["KeyVault__VaultUri"], missing);
         Assert.Equal(["KeyVault__VaultUrl"], unknown);
@@ -151,7 +151,8 @@ internal static class ContractCheck
         var knownSet = known.ToHashSet(StringComparer.OrdinalIgnoreCase);
         return infra
             .Where(s => s.Contains("__", StringComparison.Ordinal) && sectionSet.Contains(s[..s.IndexOf("__", StringComparison.Ordinal)]))
-            .Where(s => !knownSet.Contains(s))
+            // A list or dictionary property is set element by element: Google__Issuers__0 belongs to Google__Issuers.
+            .Where(s => !knownSet.Contains(s) && !knownSet.Any(k => s.StartsWith(k + "__", StringComparison.OrdinalIgnoreCase)))
             .Order(StringComparer.Ordinal)
             .ToList();
     }
