@@ -6,7 +6,8 @@ namespace CreatioGoogle.Broker.Configuration;
 /// <summary>
 /// The settings the code reads, as app-setting names (<c>Section__Property</c>), so a test can hold the
 /// deployment (infra/) to them. Options classes are found by their <c>public const string Section</c>; a property
-/// marked <see cref="RequiredAttribute"/> must be provided, any other bindable property may be.
+/// marked <see cref="RequiredAttribute"/> whose default is empty must be provided (a [Required] property with a
+/// default, such as Google's real endpoints, is satisfied without a setting); any other bindable property may be.
 /// </summary>
 public static class ConfigurationContract
 {
@@ -45,7 +46,11 @@ public static class ConfigurationContract
             .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
 
     private static IEnumerable<(string Name, bool Required)> Settings(Assembly[] assemblies) =>
-        OptionsTypes(assemblies).SelectMany(t => Properties(t.Type, t.Section.Replace(":", "__", StringComparison.Ordinal), depth: 0));
+        OptionsTypes(assemblies).SelectMany(t => Properties(t.Type, Defaults(t.Type), t.Section.Replace(":", "__", StringComparison.Ordinal), depth: 0));
+
+    // A fresh instance shows which properties already have a value without any setting.
+    private static object? Defaults(Type type) =>
+        type.GetConstructor(Type.EmptyTypes) is null ? null : Activator.CreateInstance(type);
 
     private static IEnumerable<(Type Type, string Section)> OptionsTypes(Assembly[] assemblies)
     {
@@ -61,7 +66,7 @@ public static class ConfigurationContract
             .Select(x => (x.Type, (string)x.Field!.GetRawConstantValue()!));
     }
 
-    private static IEnumerable<(string Name, bool Required)> Properties(Type type, string prefix, int depth)
+    private static IEnumerable<(string Name, bool Required)> Properties(Type type, object? defaults, string prefix, int depth)
     {
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
@@ -71,11 +76,13 @@ public static class ConfigurationContract
                 continue;
             }
             var name = $"{prefix}__{property.Name}";
-            var required = property.IsDefined(typeof(RequiredAttribute), inherit: true);
+            var defaultValue = defaults is null ? null : property.GetValue(defaults);
+            var required = property.IsDefined(typeof(RequiredAttribute), inherit: true)
+                && defaultValue is null or "";
             var propertyType = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
             if (IsNested(propertyType) && depth < 3)
             {
-                foreach (var nested in Properties(propertyType, name, depth + 1))
+                foreach (var nested in Properties(propertyType, defaultValue ?? Defaults(propertyType), name, depth + 1))
                 {
                     yield return (nested.Name, required && nested.Required);
                 }

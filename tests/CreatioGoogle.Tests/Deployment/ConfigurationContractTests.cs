@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+using CreatioGoogle.Broker.Configuration;
+
+namespace CreatioGoogle.Tests.Deployment;
+
+/// <summary>
+/// The deployment (infra/, compiled to ARM JSON by the same bicep CLI as infra/build.sh) and the code agree on
+/// app settings: every setting the code requires is provided, and every broker setting provided is read.
+/// </summary>
+public sealed class ConfigurationContractTests
+{
+    private static readonly Lazy<IReadOnlySet<string>> InfraSettings = new(ReadInfraAppSettings);
+
+    private static Assembly[] CodeAssemblies =>
+        [typeof(ConfigurationContract).Assembly, Assembly.Load("CreatioGoogle.Functions")];
+
+    [Fact]
+    public void Infra_provides_every_setting_the_code_requires()
+    {
+        var problems = ContractCheck.MissingFromInfra(ConfigurationContract.RequiredSettings(CodeAssemblies), InfraSettings.Value);
+
+        Assert.True(problems.Count == 0, "infra/app/api.bicep does not set: " + string.Join(", ", problems));
+    }
+
+    [Fact]
+    public void Every_broker_setting_infra_provides_is_read_by_the_code()
+    {
+        var problems = ContractCheck.UnknownToCode(
+            ConfigurationContract.Sections(CodeAssemblies), ConfigurationContract.KnownSettings(CodeAssemblies), InfraSettings.Value);
+
+        Assert.True(problems.Count == 0, "infra sets settings no options class reads (renamed or removed?): " + string.Join(", ", problems));
+    }
+
+    [Fact]
+    public void The_contract_sees_the_secret_store_settings()
+    {
+        Assert.Contains("KeyVault", ConfigurationContract.Sections(CodeAssemblies));
+        Assert.Contains("KeyVault__VaultUri", ConfigurationContract.KnownSettings(CodeAssemblies));
+        Assert.Contains("KeyVault__CacheDuration", ConfigurationContract.KnownSettings(CodeAssemblies));
+        Assert.Contains("KeyVault__VaultUri", InfraSettings.Value);
+    }
+
+    [Fact]
+    public void The_check_reports_a_missing_and_an_unknown_setting()
+    {
+        // Guards the guard: a broken deployment must produce problems, not an empty list.
+        var missing = ContractCheck.MissingFromInfra(["KeyVault__VaultUri", "AZURE_CLIENT_ID"], new HashSet<string> { "AZURE_CLIENT_ID" });
+        var unknown = ContractCheck.UnknownToCode(
+            ["KeyVault"], ["KeyVault__VaultUri"], new HashSet<string> { "KeyVault__VaultUri", "KeyVault__VaultUrl", "OTHER_SETTING", "KeyVault__VaultUri__0" });
+
+        Assert.Equal(["KeyVault__VaultUri"], missing);
+        Assert.Equal(["KeyVault__VaultUrl"], unknown);
+    }
+
+    private static IReadOnlySet<string> ReadInfraAppSettings()
+    {
+        var root = RepositoryRoot();
+        var json = RunBicep(root, "build", Path.Combine(root, "infra", "main.bicep"), "--stdout");
+        using var template = JsonDocument.Parse(json);
+        var settings = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        Collect(template.RootElement, settings);
+        Assert.NotEmpty(settings); // the template changed shape: fix Collect rather than pass vacuously
+        return settings;
+    }
+
+    // Nested deployments (modules) are inlined in the compiled template; walk all of it for the site's settings:
+    // a Microsoft.Web/sites/config 'appsettings' resource (properties are the settings), or siteConfig.appSettings.
+    private static void Collect(JsonElement element, HashSet<string> settings)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            if (element.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+                && string.Equals(type.GetString(), "Microsoft.Web/sites/config", StringComparison.OrdinalIgnoreCase)
+                && element.TryGetProperty("name", out var name) && name.GetString()!.Contains("appsettings", StringComparison.OrdinalIgnoreCase)
+                && element.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var setting in properties.EnumerateObject())
+                {
+                    settings.Add(setting.Name);
+                }
+            }
+            if (element.TryGetProperty("appSettings", out var appSettings) && appSettings.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in appSettings.EnumerateArray())
+                {
+                    if (item.TryGetProperty("name", out var settingName) && settingName.ValueKind == JsonValueKind.String)
+                    {
+                        settings.Add(settingName.GetString()!);
+                    }
+                }
+            }
+            foreach (var property in element.EnumerateObject())
+            {
+                Collect(property.Value, settings);
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            {
+                Collect(item, settings);
+            }
+        }
+    }
+
+    private static string RunBicep(string root, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
+        start.ArgumentList.Add(Path.Combine(root, "infra", "bicep.sh"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("bicep did not finish in 3 minutes");
+        }
+        Assert.True(process.ExitCode == 0, $"bicep {string.Join(' ', arguments)} failed: {stderr.Result}");
+        return stdout;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "CreatioGoogleFunctions.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("CreatioGoogleFunctions.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>The two comparisons, kept pure so a test can show they catch a broken deployment.</summary>
+internal static class ContractCheck
+{
+    public static List<string> MissingFromInfra(IEnumerable<string> required, IReadOnlySet<string> infra) =>
+        required.Where(s => !infra.Contains(s)).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>Settings under one of the code's sections (<c>Section__…</c>) that no options property binds.</summary>
+    public static List<string> UnknownToCode(IEnumerable<string> sections, IEnumerable<string> known, IReadOnlySet<string> infra)
+    {
+        var sectionSet = sections.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var knownSet = known.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return infra
+            .Where(s => s.Contains("__", StringComparison.Ordinal) && sectionSet.Contains(s[..s.IndexOf("__", StringComparison.Ordinal)]))
+            // A list or dictionary property is set element by element: Google__Issuers__0 belongs to Google__Issuers.
+            .Where(s => !knownSet.Contains(s) && !knownSet.Any(k => s.StartsWith(k + "__", StringComparison.OrdinalIgnoreCase)))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+}
