@@ -12,7 +12,7 @@ public sealed class AzuriteInstance : IAsyncDisposable
 {
     /// <summary>Azurite's published well-known development account key (not a secret).</summary>
     public const string DevelopmentAccountKey =
-        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTBekoQ8xJsRNYi3Kw==";
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     public const int DefaultBlobPort = 10000;
     public const int DefaultQueuePort = 10001;
