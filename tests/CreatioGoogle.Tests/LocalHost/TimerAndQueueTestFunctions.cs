@@ -83,3 +83,44 @@ public sealed class FailingQueueFunctions(QueueProbe probe)
         throw new InvalidOperationException("the sync failed");
     }
 }
+
+public sealed class GatedTimerProbe
+{
+    private int _running;
+    public int Started;
+    public int MaxConcurrent;
+    public SemaphoreSlim Gate { get; } = new(0);
+    public List<(DateTimeOffset FakeNow, bool PastDue)> Runs { get; } = [];
+
+    public void Enter(DateTimeOffset fakeNow, bool pastDue)
+    {
+        var running = Interlocked.Increment(ref _running);
+        lock (Runs)
+        {
+            Runs.Add((fakeNow, pastDue));
+            MaxConcurrent = Math.Max(MaxConcurrent, running);
+        }
+
+        Interlocked.Increment(ref Started);
+    }
+
+    public void Exit() => Interlocked.Decrement(ref _running);
+}
+
+/// <summary>A timer function that runs until the test opens its gate; the clock is the host's TimeProvider.</summary>
+public sealed class GatedTimerFunctions(GatedTimerProbe probe, TimeProvider time)
+{
+    [Function("EveryTenSeconds")]
+    public async Task Run([TimerTrigger("*/10 * * * * *")] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        probe.Enter(time.GetUtcNow(), timer.IsPastDue);
+        try
+        {
+            await probe.Gate.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            probe.Exit();
+        }
+    }
+}

@@ -1,5 +1,6 @@
 using CreatioGoogle.LocalHost.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CreatioGoogle.Tests.LocalHost;
 
@@ -28,6 +29,50 @@ public sealed class TimerFunctionTests
         }
 
         Assert.True(probe.SawSchedule);
+    }
+
+    [Fact]
+    public async Task Runs_on_the_hosts_TimeProvider_and_skips_occurrences_missed_while_a_run_is_going()
+    {
+        var start = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var time = new FakeTimeProvider(start);
+        var probe = new GatedTimerProbe();
+        await using var host = await RunningHost.StartAsync(typeof(GatedTimerFunctions),
+            services: s => s.AddSingleton<TimeProvider>(time).AddSingleton(probe));
+
+        await AdvanceUntilAsync(time, () => probe.Started == 1);
+        Assert.Equal(start.AddSeconds(10), probe.Runs[0].FakeNow);
+
+        // Thirty seconds pass while the first run is still going: no second run starts beside it.
+        for (var i = 0; i < 30; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(1, probe.Started);
+        var released = time.GetUtcNow();
+        probe.Gate.Release();
+
+        await AdvanceUntilAsync(time, () => probe.Started == 2);
+        probe.Gate.Release();
+        Assert.Equal(1, probe.MaxConcurrent);
+        // The occurrences missed at 0:20, 0:30, 0:40 were skipped, not run back to back on release:
+        // the second run is at a later occurrence, on time.
+        Assert.True(probe.Runs[1].FakeNow > released, $"second run at {probe.Runs[1].FakeNow:O}");
+        Assert.Equal(0, probe.Runs[1].FakeNow.Second % 10);
+        Assert.False(probe.Runs[1].PastDue);
+    }
+
+    private static async Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition)
+    {
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition(), "the timer did not run");
     }
 
     [Fact]
