@@ -1,13 +1,25 @@
-using System.Reflection;
-using CreatioGoogle.Broker;
-using CreatioGoogle.LocalHost.Hosting;
+using CreatioGoogle.LocalHost.Local;
 
-// Runs the Functions app on Kestrel at the address `func start` uses, for machines without Core Tools.
-// Still to come (lead): start Azurite and the sandbox Google/Creatio when they are not configured.
-var builder = WebApplication.CreateBuilder(args);
-builder.WebHost.UseUrls("http://localhost:7071");
+// Runs the Functions app on Kestrel at the address `func start` uses, for machines without Core Tools,
+// with Azurite, local secrets and the sandbox Google filling in whatever is not configured.
+var url = new Uri(Environment.GetEnvironmentVariable("BROKER_URL") ?? "http://localhost:7071");
+var (app, local) = await LocalBrokerApp.CreateAsync(args, url, null, LocalEnvironment.DefaultDataDirectory(), CancellationToken.None);
+await using (local)
+{
+    await app.StartAsync();
+    Console.WriteLine();
+    Console.WriteLine($"CreatioGoogle broker running at {url}");
+    Console.WriteLine(local.Azurite is null ? "  storage:  as configured (AzureWebJobsStorage)"
+        : $"  storage:  Azurite on 127.0.0.1:{local.Azurite.TablePort} (tables){(local.Azurite.StartedByUs ? ", started for this run" : ", already running")}");
+    Console.WriteLine(local.Google is null ? "  Google:   as configured" : $"  Google:   sandbox at {local.Google.BaseUrl} (accounts alice@example.com, bob@example.com)");
+    Console.WriteLine(local.SecretsFile is null ? "  secrets:  Key Vault" : $"  secrets:  {local.SecretsFile} (the demo tenant's API key is 'tenant-demo-api-key' there)");
+    if (local.HasDemoTenant)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"Try the connect flow: open {url} in a browser.");
+        Console.WriteLine($"Or call the API as Creatio does: POST {new Uri(url, "/api/connections")} with headers X-Creatio-Tenant: demo and X-Api-Key.");
+    }
 
-// By name: the Functions project has no public type yet to write typeof(...).Assembly with.
-var functionsAssembly = Assembly.Load(new AssemblyName("CreatioGoogle.Functions"));
-var app = LocalFunctionHost.Build(builder, functionsAssembly, services => services.AddBroker(builder.Configuration));
-await app.RunAsync();
+    Console.WriteLine("Press Ctrl+C to stop.");
+    await app.WaitForShutdownAsync();
+}

@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CreatioGoogle.Broker.OAuth;
+using CreatioGoogle.Broker.Secrets;
+using CreatioGoogle.Sandbox;
+using CreatioGoogle.Sandbox.Azurite;
+using CreatioGoogle.Sandbox.Google;
+
+namespace CreatioGoogle.LocalHost.Local;
+
+/// <summary>
+/// The embedded defaults of a local run: whatever is not configured is provided here. Azurite when no
+/// storage is set, local secrets (made once, kept in .local/secrets.json) when no Key Vault is set, the
+/// sandbox Google when no real Google client is set, and a demo tenant when none is configured.
+/// </summary>
+public sealed class LocalEnvironment : IAsyncDisposable
+{
+    public const string DemoTenant = "demo";
+
+    private readonly List<IAsyncDisposable> _started = [];
+
+    private LocalEnvironment(Uri publicBaseUrl) => PublicBaseUrl = publicBaseUrl;
+
+    public Uri PublicBaseUrl { get; }
+
+    /// <summary>Settings to lay over the configuration; only keys the user did not set.</summary>
+    public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public SandboxGoogle? Google { get; private set; }
+    public AzuriteInstance? Azurite { get; private set; }
+    public string? SecretsFile { get; private set; }
+    public bool HasDemoTenant { get; private set; }
+
+    public static async Task<LocalEnvironment> PrepareAsync(IConfiguration configuration, Uri publicBaseUrl, string dataDirectory,
+        CancellationToken cancellationToken)
+    {
+        var local = new LocalEnvironment(publicBaseUrl);
+        try
+        {
+            await local.PrepareStorageAsync(configuration, dataDirectory, cancellationToken);
+            local.PrepareSecrets(configuration, dataDirectory);
+            await local.PrepareGoogleAsync(configuration, cancellationToken);
+            local.PrepareTenant(configuration);
+            local.SetDefault(configuration, "Broker:PublicBaseUrl", publicBaseUrl.ToString());
+            return local;
+        }
+        catch
+        {
+            await local.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task PrepareStorageAsync(IConfiguration configuration, string dataDirectory, CancellationToken cancellationToken)
+    {
+        if (configuration.GetSection("AzureWebJobsStorage").Exists())
+        {
+            return;
+        }
+
+        Azurite = await AzuriteInstance.EnsureOnDefaultPortsAsync(Path.Combine(dataDirectory, "azurite"), cancellationToken);
+        _started.Add(Azurite);
+        Settings["AzureWebJobsStorage"] = Azurite.ConnectionString;
+    }
+
+    /// <summary>Local secrets live in a file outside git, made once with fresh random values.</summary>
+    private void PrepareSecrets(IConfiguration configuration, string dataDirectory)
+    {
+        if (!string.IsNullOrEmpty(configuration["KeyVault:VaultUri"]))
+        {
+            return;
+        }
+
+        SecretsFile = Path.Combine(dataDirectory, "secrets.json");
+        var secrets = File.Exists(SecretsFile) ? JsonNode.Parse(File.ReadAllText(SecretsFile))!.AsObject() : [];
+        var changed = false;
+        foreach (var name in (string[])[SecretNames.TokenEncryptionKey, SecretNames.TenantApiKey(DemoTenant)])
+        {
+            if (secrets[name] is null)
+            {
+                secrets[name] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+                changed = true;
+            }
+        }
+
+        if (changed)
+        {
+            Directory.CreateDirectory(dataDirectory);
+            File.WriteAllText(SecretsFile, secrets.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+
+        foreach (var (name, value) in secrets)
+        {
+            SetDefault(configuration, $"Secrets:{name}", value?.GetValue<string>());
+        }
+    }
+
+    private async Task PrepareGoogleAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        var realClient = !string.IsNullOrEmpty(configuration[$"Secrets:{SecretNames.GoogleClientId}"])
+                         || !string.IsNullOrEmpty(configuration["KeyVault:VaultUri"]);
+        if (realClient)
+        {
+            return;
+        }
+
+        // A client secret that exists only for this run: the sandbox forgets it when it stops.
+        var clientSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        const string clientId = "local-sandbox-client.apps.googleusercontent.com";
+        var options = new SandboxGoogleOptions();
+        options.Clients.Add(new SandboxClient(clientId, clientSecret,
+            RedirectPaths.All.Select(path => new Uri(PublicBaseUrl, path).ToString())));
+        Google = await SandboxGoogle.StartAsync(options, cancellationToken);
+        _started.Add(Google);
+
+        Settings["Google:AuthorizationEndpoint"] = Google.AuthorizationEndpoint.ToString();
+        Settings["Google:TokenEndpoint"] = Google.TokenEndpoint.ToString();
+        Settings["Google:RevokeEndpoint"] = Google.RevokeEndpoint.ToString();
+        Settings["Google:CertificatesUrl"] = Google.CertificatesUrl.ToString();
+        Settings["Google:Issuers:0"] = Google.Issuer;
+        Settings[$"Secrets:{SecretNames.GoogleClientId}"] = clientId;
+        Settings[$"Secrets:{SecretNames.GoogleClientSecret}"] = clientSecret;
+    }
+
+    private void PrepareTenant(IConfiguration configuration)
+    {
+        if (configuration.GetSection("Tenants").GetChildren().Any())
+        {
+            return;
+        }
+
+        HasDemoTenant = true;
+        Settings[$"Tenants:{DemoTenant}:ReturnUrls:0"] = new Uri(PublicBaseUrl, TryPage.ReturnPath).ToString();
+    }
+
+    private void SetDefault(IConfiguration configuration, string key, string? value)
+    {
+        if (string.IsNullOrEmpty(configuration[key]))
+        {
+            Settings[key] = value;
+        }
+    }
+
+    public static string DefaultDataDirectory() =>
+        Path.Combine(RepositoryRoot.Find() ?? Directory.GetCurrentDirectory(), ".local");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var started in Enumerable.Reverse(_started))
+        {
+            await started.DisposeAsync();
+        }
+    }
+}
