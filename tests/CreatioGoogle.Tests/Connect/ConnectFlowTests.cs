@@ -289,4 +289,39 @@ public sealed class ConnectFlowTests
         Assert.DoesNotContain(state, text, StringComparison.Ordinal);
         Assert.NotEmpty((string)stored["CodeVerifierCiphertext"]);
     }
+
+    [Fact]
+    public async Task Refused_code_exchange_on_reconnect_keeps_the_stored_connection_and_its_refresh_token()
+    {
+        await using var world = await BrokerWorld.StartAsync();
+        var request = world.Request(Features.Mail);
+        var (first, _) = await world.ConnectAsync(request);
+        var before = (await world.Connections.GetAsync(BrokerWorld.TenantId, first.ConnectionId, CancellationToken.None))!;
+        var refreshToken = await world.Connections.ReadRefreshTokenAsync(before, CancellationToken.None);
+        var started = await world.StartConnectAsync(request);
+        var redirect = await GoogleConsent.DecideAsync(world.Browser, started.AuthorizationUrl, "alice@example.com");
+        world.Google.InjectTokenEndpointFailures(1, 400);
+
+        var outcome = await world.ConnectFlow.CompleteAsync(BrokerWorld.CallbackOf(redirect), CancellationToken.None);
+
+        Assert.Equal(400, outcome.Page!.StatusCode);
+        var after = (await world.Connections.GetAsync(BrokerWorld.TenantId, first.ConnectionId, CancellationToken.None))!;
+        Assert.Equal(before.ETag, after.ETag);
+        Assert.Equal(refreshToken, await world.Connections.ReadRefreshTokenAsync(after, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Google_outage_during_the_exchange_shows_a_try_again_page_and_stores_nothing()
+    {
+        await using var world = await BrokerWorld.StartAsync();
+        var started = await world.StartConnectAsync(world.Request(Features.Mail));
+        var redirect = await GoogleConsent.DecideAsync(world.Browser, started.AuthorizationUrl, "alice@example.com");
+        world.Google.InjectTokenEndpointFailures(10, 503);
+
+        var outcome = await world.ConnectFlow.CompleteAsync(BrokerWorld.CallbackOf(redirect), CancellationToken.None);
+
+        Assert.Equal(502, outcome.Page!.StatusCode);
+        Assert.Contains("start again", outcome.Page.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Null(await world.Connections.GetAsync(BrokerWorld.TenantId, started.ConnectionId, CancellationToken.None));
+    }
 }
