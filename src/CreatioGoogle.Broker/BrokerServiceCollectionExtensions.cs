@@ -4,6 +4,7 @@ using CreatioGoogle.Broker.Http;
 using CreatioGoogle.Broker.OAuth;
 using CreatioGoogle.Broker.Secrets;
 using CreatioGoogle.Broker.Storage;
+using CreatioGoogle.Broker.Sync;
 using CreatioGoogle.Broker.Tenants;
 using CreatioGoogle.Broker.Tokens;
 using Microsoft.Extensions.Configuration;
@@ -48,6 +49,14 @@ public static class BrokerServiceCollectionExtensions
                 o.Retry.DisableForUnsafeHttpMethods();
             });
         services.AddSingleton<GoogleOAuthClient>();
+
+        services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<CursorStore>();
+        services.AddSingleton<LinkStore>();
+        services.AddSingleton<SyncQueue>();
+        services.AddSingleton<SyncScheduler>();
+        services.AddSingleton<SyncRunner>();
+        services.AddSingleton<SyncApi>();
 
         services.AddSingleton<ConnectFlow>();
         services.AddSingleton<ConnectionsApi>();

@@ -43,6 +43,9 @@ public sealed class LocalEnvironment : IAsyncDisposable
             await local.PrepareGoogleAsync(configuration, cancellationToken);
             local.PrepareTenant(configuration);
             local.SetDefault(configuration, "Broker:PublicBaseUrl", publicBaseUrl.ToString());
+            // Trigger schedules are app settings in Azure (infra sets them); locally these are the defaults.
+            local.SetDefault(configuration, "ScheduleSyncsSchedule", "0 */5 * * * *");
+            local.SetDefault(configuration, "SyncQueueName", "sync-jobs");
             return local;
         }
         catch

@@ -34,6 +34,25 @@ public sealed class ConfigurationContractTests
     }
 
     [Fact]
+    public void Infra_provides_every_setting_a_trigger_binding_names()
+    {
+        // %Name% in a trigger attribute is resolved from app settings at start; a missing one stops the function.
+        var named = Assembly.Load("CreatioGoogle.Functions").GetTypes()
+            .SelectMany(t => t.GetMethods())
+            .SelectMany(m => m.GetParameters())
+            .SelectMany(p => p.GetCustomAttributesData())
+            .SelectMany(a => a.ConstructorArguments.Select(c => c.Value as string)
+                .Concat(a.NamedArguments.Select(n => n.TypedValue.Value as string)))
+            .SelectMany(v => System.Text.RegularExpressions.Regex.Matches(v ?? "", "%([^%]+)%").Select(m => m.Groups[1].Value))
+            .Select(name => name.Replace(":", "__", StringComparison.Ordinal))
+            .ToHashSet();
+
+        Assert.NotEmpty(named);
+        var missing = named.Where(n => !InfraSettings.Value.Contains(n)).Order().ToList();
+        Assert.True(missing.Count == 0, "infra/app/api.bicep does not set trigger settings: " + string.Join(", ", missing));
+    }
+
+    [Fact]
     public void The_contract_sees_the_secret_store_settings()
     {
         Assert.Contains("KeyVault", ConfigurationContract.Sections(CodeAssemblies));

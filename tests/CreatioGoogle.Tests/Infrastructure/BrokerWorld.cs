@@ -48,10 +48,11 @@ public sealed class BrokerWorld : IAsyncDisposable
     /// <summary>A browser: no automatic redirects, so a test sees and follows each hop itself.</summary>
     public HttpClient Browser { get; } = new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
 
-    public static Task<BrokerWorld> StartAsync(Action<Dictionary<string, string?>>? configure = null) =>
-        StartAsync(new Uri("http://broker.test"), configure);
+    public static Task<BrokerWorld> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null) =>
+        StartAsync(new Uri("http://broker.test"), configure, services);
 
-    public static async Task<BrokerWorld> StartAsync(Uri publicBaseUrl, Action<Dictionary<string, string?>>? configure)
+    public static async Task<BrokerWorld> StartAsync(Uri publicBaseUrl, Action<Dictionary<string, string?>>? configure,
+        Action<IServiceCollection>? addServices = null)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var clientSecret = RandomText();
@@ -63,11 +64,13 @@ public sealed class BrokerWorld : IAsyncDisposable
         var settings = BrokerSettings(google, publicBaseUrl, clientSecret, await SharedAzurite.ConnectionStringAsync());
         configure?.Invoke(settings);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection()
+        var collection = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
             .AddSingleton<TimeProvider>(clock)
-            .AddBroker(configuration)
-            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+            .AddSingleton<IConfiguration>(configuration)
+            .AddBroker(configuration);
+        addServices?.Invoke(collection);
+        var services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         return new BrokerWorld(google, services, settings, clock, publicBaseUrl);
     }
 
@@ -87,6 +90,7 @@ public sealed class BrokerWorld : IAsyncDisposable
         ["Secrets:token-encryption-key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         ["Secrets:tenant-acme-api-key"] = RandomText(),
         ["Tenants:acme:ReturnUrls:0"] = CreatioSite.ToString(),
+        ["SyncQueueName"] = "sync" + SharedAzurite.UniquePrefix(),
     };
 
     public ConnectRequest Request(params string[] features) => new()

@@ -1,0 +1,94 @@
+using Azure;
+using Azure.Data.Tables;
+using CreatioGoogle.Broker.Storage;
+
+namespace CreatioGoogle.Broker.Sync;
+
+/// <summary>The <c>links</c> table: each link under both ids, both rows written in one transaction.</summary>
+public sealed class LinkStore(BrokerTables tables)
+{
+    public async Task<Link?> FindByGoogleIdAsync(string connectionId, string feature, string googleId, CancellationToken cancellationToken) =>
+        await FindAsync(connectionId, Link.GoogleKey(feature, googleId), cancellationToken);
+
+    public async Task<Link?> FindByCreatioIdAsync(string connectionId, string feature, string creatioId, CancellationToken cancellationToken) =>
+        await FindAsync(connectionId, Link.CreatioKey(feature, creatioId), cancellationToken);
+
+    /// <summary>All links of a feature (for a full resync), one entry per link.</summary>
+    public async Task<List<Link>> ListAsync(string connectionId, string feature, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(BrokerTables.Links, cancellationToken);
+        var prefix = $"{feature}:g:";
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {connectionId} and RowKey ge {prefix} and RowKey lt {prefix + '\uffff'}");
+        var links = new List<Link>();
+        await foreach (var link in table.QueryAsync<Link>(filter, cancellationToken: cancellationToken))
+        {
+            links.Add(link);
+        }
+
+        return links;
+    }
+
+    /// <summary>Creates or replaces a link under both ids; removes the rows of ids it no longer has.</summary>
+    public async Task SaveAsync(Link link, Link? previous, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(BrokerTables.Links, cancellationToken);
+        var actions = new List<TableTransactionAction>
+        {
+            new(TableTransactionActionType.UpsertReplace, Copy(link, Link.GoogleKey(link.Feature, link.GoogleId))),
+            new(TableTransactionActionType.UpsertReplace, Copy(link, Link.CreatioKey(link.Feature, link.CreatioId))),
+        };
+        if (previous is not null && previous.GoogleId != link.GoogleId)
+        {
+            actions.Add(new(TableTransactionActionType.Delete, Keys(link.PartitionKey, Link.GoogleKey(previous.Feature, previous.GoogleId))));
+        }
+
+        if (previous is not null && previous.CreatioId != link.CreatioId)
+        {
+            actions.Add(new(TableTransactionActionType.Delete, Keys(link.PartitionKey, Link.CreatioKey(previous.Feature, previous.CreatioId))));
+        }
+
+        await table.SubmitTransactionAsync(actions, cancellationToken);
+    }
+
+    public async Task DeleteAsync(Link link, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(BrokerTables.Links, cancellationToken);
+        await table.SubmitTransactionAsync(
+        [
+            new(TableTransactionActionType.Delete, Keys(link.PartitionKey, Link.GoogleKey(link.Feature, link.GoogleId))),
+            new(TableTransactionActionType.Delete, Keys(link.PartitionKey, Link.CreatioKey(link.Feature, link.CreatioId))),
+        ], cancellationToken);
+    }
+
+    public async Task DeleteConnectionAsync(string connectionId, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(BrokerTables.Links, cancellationToken);
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {connectionId}"),
+                           select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+        }
+    }
+
+    private async Task<Link?> FindAsync(string connectionId, string rowKey, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(BrokerTables.Links, cancellationToken);
+        var found = await table.GetEntityIfExistsAsync<Link>(connectionId, rowKey, cancellationToken: cancellationToken);
+        return found.HasValue ? found.Value : null;
+    }
+
+    private static Link Copy(Link link, string rowKey) => new()
+    {
+        PartitionKey = link.PartitionKey,
+        RowKey = rowKey,
+        Feature = link.Feature,
+        GoogleId = link.GoogleId,
+        CreatioId = link.CreatioId,
+        GoogleEtag = link.GoogleEtag,
+        CreatioModifiedOn = link.CreatioModifiedOn,
+        ContentHash = link.ContentHash,
+        LastSyncedAt = link.LastSyncedAt,
+    };
+
+    private static TableEntity Keys(string partitionKey, string rowKey) => new(partitionKey, rowKey) { ETag = ETag.All };
+}
