@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using CreatioGoogle.Sandbox.Google.People;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -51,6 +52,12 @@ public sealed class SandboxGoogle : IAsyncDisposable
         app.MapGet("/v1/userinfo", userInfo.HandleAsync);
         app.MapGet("/oauth2/v3/certs", WriteJwksAsync);
         app.MapGet("/.well-known/openid-configuration", WriteDiscoveryAsync);
+
+        // People API (people.googleapis.com) on the same host: it checks the bearer tokens issued above.
+        var peopleStore = new PeopleStore(options.Clock);
+        var peopleApi = new PeopleApi(_store.FindLiveAccessToken, peopleStore);
+        peopleApi.Map(app);
+        People = new SandboxPeople(peopleApi, peopleStore, AccountByEmail);
     }
 
     public Uri BaseUrl { get; private set; } = null!;
@@ -68,6 +75,12 @@ public sealed class SandboxGoogle : IAsyncDisposable
     public Uri DiscoveryUrl => new(BaseUrl, ".well-known/openid-configuration");
 
     public string Issuer { get; }
+
+    /// <summary>Where the real https://people.googleapis.com/ would be.</summary>
+    public Uri PeopleBaseUrl => BaseUrl;
+
+    /// <summary>Test controls of the People API simulator.</summary>
+    public SandboxPeople People { get; }
 
     /// <summary>The simulated users (the defaults when none were configured).</summary>
     public IReadOnlyList<SandboxAccount> Accounts => _accounts;
@@ -155,6 +168,10 @@ public sealed class SandboxGoogle : IAsyncDisposable
             _signer.Dispose();
         }
     }
+
+    private SandboxAccount AccountByEmail(string email) =>
+        _accounts.FirstOrDefault(a => string.Equals(a.Email, email, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"No sandbox account {email}.", nameof(email));
 
     private static void Validate(SandboxGoogleOptions options)
     {

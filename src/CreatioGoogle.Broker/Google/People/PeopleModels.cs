@@ -1,0 +1,182 @@
+using System.Text.Json.Serialization;
+
+namespace CreatioGoogle.Broker.Google.People;
+
+// The subset of People API resources the sync maps (https://developers.google.com/people/api/rest/v1/people#Person).
+// Property names follow Google's JSON (camelCase via JsonSerializerDefaults.Web); nulls are not sent.
+
+public sealed class Person
+{
+    public string? ResourceName { get; set; }
+
+    /// <summary>Required on updates and must be current, else 400 FAILED_PRECONDITION (facts §0 trap 5).</summary>
+    public string? Etag { get; set; }
+
+    public PersonMetadata? Metadata { get; set; }
+
+    public List<Name>? Names { get; set; }
+
+    public List<EmailAddress>? EmailAddresses { get; set; }
+
+    public List<PhoneNumber>? PhoneNumbers { get; set; }
+
+    public List<Organization>? Organizations { get; set; }
+
+    public List<Birthday>? Birthdays { get; set; }
+
+    /// <summary>Notes.</summary>
+    public List<Biography>? Biographies { get; set; }
+
+    public List<Membership>? Memberships { get; set; }
+
+    /// <summary>True for a person an incremental sync reports as deleted.</summary>
+    [JsonIgnore] public bool IsDeleted => Metadata?.Deleted == true;
+}
+
+public sealed class PersonMetadata
+{
+    public List<Source>? Sources { get; set; }
+
+    public bool? Deleted { get; set; }
+
+    public string? ObjectType { get; set; }
+}
+
+public sealed class Source
+{
+    public string? Type { get; set; }
+
+    public string? Id { get; set; }
+
+    public string? Etag { get; set; }
+
+    public DateTimeOffset? UpdateTime { get; set; }
+}
+
+/// <summary>Per-field metadata Google adds on reads (output only; ignored on writes).</summary>
+public sealed class FieldMetadata
+{
+    public bool? Primary { get; set; }
+
+    public Source? Source { get; set; }
+}
+
+public sealed class Name
+{
+    public string? DisplayName { get; set; }
+
+    public string? GivenName { get; set; }
+
+    public string? MiddleName { get; set; }
+
+    public string? FamilyName { get; set; }
+
+    public string? HonorificPrefix { get; set; }
+
+    public string? HonorificSuffix { get; set; }
+
+    public string? UnstructuredName { get; set; }
+
+    public FieldMetadata? Metadata { get; set; }
+}
+
+public sealed class EmailAddress
+{
+    public string? Value { get; set; }
+
+    public string? Type { get; set; }
+
+    public string? DisplayName { get; set; }
+
+    public FieldMetadata? Metadata { get; set; }
+}
+
+public sealed class PhoneNumber
+{
+    public string? Value { get; set; }
+
+    /// <summary>E.164, output only.</summary>
+    public string? CanonicalForm { get; set; }
+
+    public string? Type { get; set; }
+
+    public FieldMetadata? Metadata { get; set; }
+}
+
+public sealed class Organization
+{
+    public string? Name { get; set; }
+
+    public string? Title { get; set; }
+
+    public string? Department { get; set; }
+
+    public FieldMetadata? Metadata { get; set; }
+}
+
+public sealed class Birthday
+{
+    public GoogleDate? Date { get; set; }
+
+    public string? Text { get; set; }
+
+    public FieldMetadata? Metadata { get; set; }
+}
+
+/// <summary>google.type.Date: year may be 0/absent for birthdays without a year.</summary>
+public sealed class GoogleDate
+{
+    public int? Year { get; set; }
+
+    public int? Month { get; set; }
+
+    public int? Day { get; set; }
+}
+
+public sealed class Biography
+{
+    public string? Value { get; set; }
+
+    /// <summary>TEXT_PLAIN or TEXT_HTML.</summary>
+    public string? ContentType { get; set; }
+
+    public FieldMetadata? Metadata { get; set; }
+}
+
+public sealed class Membership
+{
+    public ContactGroupMembership? ContactGroupMembership { get; set; }
+
+    public FieldMetadata? Metadata { get; set; }
+
+    public static Membership Of(string contactGroupResourceName) =>
+        new() { ContactGroupMembership = new ContactGroupMembership { ContactGroupResourceName = contactGroupResourceName } };
+}
+
+public sealed class ContactGroupMembership
+{
+    public string? ContactGroupId { get; set; }
+
+    public string? ContactGroupResourceName { get; set; }
+}
+
+public sealed class ContactGroup
+{
+    public string? ResourceName { get; set; }
+
+    public string? Etag { get; set; }
+
+    public string? Name { get; set; }
+
+    public string? FormattedName { get; set; }
+
+    /// <summary>USER_CONTACT_GROUP or SYSTEM_CONTACT_GROUP.</summary>
+    public string? GroupType { get; set; }
+
+    public int? MemberCount { get; set; }
+}
+
+/// <summary>One connections.list page. <see cref="NextSyncToken"/> is only on the last page (facts §1.1).</summary>
+public sealed record PeopleConnectionsPage(IReadOnlyList<Person> Connections, string? NextPageToken, string? NextSyncToken, int TotalItems);
+
+public sealed record ModifyContactGroupMembersResult(IReadOnlyList<string> NotFoundResourceNames, IReadOnlyList<string> CanNotRemoveLastContactGroupResourceNames);
