@@ -50,4 +50,10 @@ public static class SecretNames
 
     public static string TenantCreatioUser(string tenantId) => $"tenant-{tenantId}-creatio-user";
     public static string TenantCreatioPassword(string tenantId) => $"tenant-{tenantId}-creatio-password";
+
+    /// <summary>Client id of the tenant's "OAuth 2.0 integrated application" in Creatio (client credentials mode).</summary>
+    public static string TenantCreatioClientId(string tenantId) => $"tenant-{tenantId}-creatio-client-id";
+
+    /// <summary>Client secret of the tenant's "OAuth 2.0 integrated application" in Creatio (client credentials mode).</summary>
+    public static string TenantCreatioClientSecret(string tenantId) => $"tenant-{tenantId}-creatio-client-secret";
 }
