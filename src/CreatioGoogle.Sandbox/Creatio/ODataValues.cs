@@ -71,7 +71,9 @@ internal static class ODataValues
                 return Format(d);
             case ColumnType.Boolean when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False:
                 return v.GetValue<bool>();
-            case ColumnType.Integer when v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var n):
+            // A JsonValue built from an int does not convert to long: go through its JSON text.
+            case ColumnType.Integer when v.GetValueKind() == JsonValueKind.Number
+                && long.TryParse(v.ToJsonString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n):
                 return n;
             default:
                 throw new ODataException(400, $"Cannot convert the literal '{v.ToJsonString()}' to the expected type of property '{column}' ({type}).");

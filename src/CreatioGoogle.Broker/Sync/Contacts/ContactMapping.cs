@@ -223,7 +223,7 @@ public static class ContactMapping
             ["Phone"] = f.Phone,
             ["MobilePhone"] = f.MobilePhone,
             ["JobTitle"] = f.JobTitle,
-            ["BirthDate"] = f.BirthDate is { } d ? d.ToString("yyyy-MM-dd'T'00:00:00'Z'", CultureInfo.InvariantCulture) : null,
+            ["BirthDate"] = f.BirthDate is { } d ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + "T00:00:00Z" : null,
             ["Notes"] = f.Notes,
         };
     }
