@@ -232,9 +232,11 @@ public sealed class ContactsSync(
             byCreatio[link.CreatioId] = link;
         }
 
-        if (full)
+        // One scan instead of a lookup per item when many items moved (a Table page holds 1000 rows); a full run needs
+        // the scan anyway to see which linked items are no longer there.
+        const int PointLookupLimit = 500;
+        if (full || google.Contacts.Count + google.Gone.Count + creatio.Contacts.Count > PointLookupLimit)
         {
-            // One scan instead of a lookup per item; it also shows which linked items are no longer there.
             foreach (var link in await links.ListAsync(run.ConnectionId, feature, ct))
             {
                 Know(link);
