@@ -1,1 +1,2 @@
 global using Xunit;
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("CreatioGoogle.Benchmarks")]

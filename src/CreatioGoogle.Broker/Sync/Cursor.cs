@@ -24,6 +24,15 @@ public sealed class Cursor : ITableEntity
 
     public DateTimeOffset? LastFullSyncAt { get; set; }
 
+    /// <summary>Contacts: the Google contact group that scopes the sync (resource name), remembered so a run needs no group lookup.</summary>
+    public string? GoogleGroupResourceName { get; set; }
+
+    /// <summary>Contacts: the group name <see cref="GoogleGroupResourceName"/> was found for; a renamed setting looks it up again.</summary>
+    public string? GoogleGroupName { get; set; }
+
+    /// <summary>Contacts: the connected Creatio user's contact (SysAdminUnit.ContactId), owner of the synced Creatio contacts.</summary>
+    public Guid? CreatioOwnerId { get; set; }
+
     /// <summary>When the current or last run started; a queued job requested before it is already covered.</summary>
     public DateTimeOffset? LastRunStartedAt { get; set; }
 

@@ -31,6 +31,13 @@ public sealed class Link : ITableEntity
 
     public DateTimeOffset LastSyncedAt { get; set; }
 
+    /// <summary>
+    /// Null for a live link. Otherwise a tombstone: the item on this side ("google"/"creatio") was deleted or left the
+    /// sync's scope and, by policy, its copy on the other side was kept; the tombstone stops a later run from
+    /// re-creating the copy's twin.
+    /// </summary>
+    public string? GoneSide { get; set; }
+
     [IgnoreDataMember]
     public string ConnectionId => PartitionKey;
 

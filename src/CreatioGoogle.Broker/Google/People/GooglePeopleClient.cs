@@ -18,7 +18,7 @@ namespace CreatioGoogle.Broker.Google.People;
 public sealed class GooglePeopleClient
 {
     /// <summary>Fields the sync reads. metadata is needed to see deletions and source etags (facts §1.1).</summary>
-    public const string PersonFields = "names,emailAddresses,phoneNumbers,organizations,birthdays,biographies,memberships,metadata";
+    public const string PersonFields = "names,emailAddresses,phoneNumbers,organizations,birthdays,biographies,memberships,clientData,metadata";
 
     /// <summary>Fields the sync writes (all of them are replaced by an update, facts §1.2).</summary>
     public const string UpdatePersonFields = "names,emailAddresses,phoneNumbers,organizations,birthdays,biographies,memberships";
@@ -26,6 +26,7 @@ public sealed class GooglePeopleClient
     public const int MaxBatchCreate = 200;
     public const int MaxBatchUpdate = 200;
     public const int MaxBatchDelete = 500;
+    public const int MaxBatchGet = 200;
 
     private const int GroupPageSize = 1000;
 
@@ -86,6 +87,18 @@ public sealed class GooglePeopleClient
 
     public Task<Person> GetAsync(string tenantId, string connectionId, string resourceName, CancellationToken cancellationToken = default) =>
         SendAsync<Person>(tenantId, connectionId, HttpMethod.Get, Url($"v1/{PersonName(resourceName)}", [new("personFields", PersonFields)]), null, cancellationToken);
+
+    /// <summary>Up to 200 people by resource name in one call; people that no longer exist are left out of the result.</summary>
+    public async Task<IReadOnlyDictionary<string, Person>> BatchGetAsync(
+        string tenantId, string connectionId, IReadOnlyList<string> resourceNames, CancellationToken cancellationToken = default)
+    {
+        CheckBatch(resourceNames, MaxBatchGet);
+        var query = resourceNames.Select(r => new KeyValuePair<string, string>("resourceNames", PersonName(r)))
+            .Append(new("personFields", PersonFields));
+        var response = await SendAsync<BatchGetResponse>(tenantId, connectionId, HttpMethod.Get, Url("v1/people:batchGet", query), null, cancellationToken);
+        return (response.Responses ?? []).Where(r => r.Person?.ResourceName is not null)
+            .ToDictionary(r => r.Person!.ResourceName!, r => r.Person!, StringComparer.Ordinal);
+    }
 
     public Task<Person> CreateContactAsync(string tenantId, string connectionId, Person person, CancellationToken cancellationToken = default)
     {
@@ -305,6 +318,8 @@ public sealed class GooglePeopleClient
     private sealed record PersonResponse(Person? Person, int? HttpStatusCode, string? RequestedResourceName);
 
     private sealed record BatchCreateResponse(List<PersonResponse>? CreatedPeople);
+
+    private sealed record BatchGetResponse(List<PersonResponse>? Responses);
 
     private sealed record BatchUpdateRequest(Dictionary<string, Person> Contacts, string UpdateMask, string ReadMask);
 

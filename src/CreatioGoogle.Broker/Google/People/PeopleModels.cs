@@ -29,6 +29,9 @@ public sealed class Person
 
     public List<Membership>? Memberships { get; set; }
 
+    /// <summary>Arbitrary key/value pairs an app stores on the contact (the sync stamps the linked Creatio id here).</summary>
+    public List<ClientData>? ClientData { get; set; }
+
     /// <summary>True for a person an incremental sync reports as deleted.</summary>
     [JsonIgnore] public bool IsDeleted => Metadata?.Deleted == true;
 }
@@ -139,6 +142,15 @@ public sealed class Biography
 
     /// <summary>TEXT_PLAIN or TEXT_HTML.</summary>
     public string? ContentType { get; set; }
+
+    public FieldMetadata? Metadata { get; set; }
+}
+
+public sealed class ClientData
+{
+    public string? Key { get; set; }
+
+    public string? Value { get; set; }
 
     public FieldMetadata? Metadata { get; set; }
 }

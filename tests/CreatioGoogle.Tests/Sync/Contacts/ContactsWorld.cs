@@ -1,0 +1,262 @@
+using System.Text.Json.Nodes;
+using CreatioGoogle.Broker.Connections;
+using CreatioGoogle.Broker.Creatio;
+using CreatioGoogle.Broker.Google;
+using CreatioGoogle.Broker.Google.People;
+using CreatioGoogle.Broker.Sync;
+using CreatioGoogle.Broker.Sync.Contacts;
+using CreatioGoogle.Sandbox.Creatio;
+using CreatioGoogle.Sandbox.Google.People;
+using CreatioGoogle.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CreatioGoogle.Tests.Sync.Contacts;
+
+/// <summary>
+/// The contacts sync with its real parts: <see cref="BrokerWorld"/> (Azurite, sandbox Google with People, a connected
+/// account), a sandbox Creatio over HTTP on the same fake clock, and the real <see cref="SyncRunner"/>. A
+/// <see cref="WriteFault"/> sits under both HTTP clients to kill a run right after its Nth write.
+/// </summary>
+internal sealed class ContactsWorld : IAsyncDisposable
+{
+    public const string Email = "alice@example.com";
+    public const string IntegrationUser = "Integration";
+    public const string Owner = "Alice";
+
+    private ContactsWorld(BrokerWorld broker, SandboxCreatio creatio, Connection connection, Guid ownerContactId, WriteFault fault)
+    {
+        Broker = broker;
+        Creatio = creatio;
+        Connection = connection;
+        OwnerContactId = ownerContactId;
+        Fault = fault;
+    }
+
+    public BrokerWorld Broker { get; }
+    public SandboxCreatio Creatio { get; }
+    public Connection Connection { get; }
+    public Guid OwnerContactId { get; }
+    public WriteFault Fault { get; }
+    public SandboxPeople People => Broker.Google.People;
+    public GooglePeopleClient PeopleClient => Broker.Services.GetRequiredService<GooglePeopleClient>();
+    public LinkStore Links => Broker.Services.GetRequiredService<LinkStore>();
+
+    public static async Task<ContactsWorld> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
+    {
+        var clock = new ForwardingClock();
+        var creatioOptions = new SandboxCreatioOptions { Clock = clock };
+        creatioOptions.Users.Add(new SandboxCreatioUser(IntegrationUser, "integration-password"));
+        creatioOptions.Users.Add(new SandboxCreatioUser(Owner, "alice-password"));
+        var creatio = await SandboxCreatio.StartAsync(creatioOptions);
+        var fault = new WriteFault();
+        Dictionary<string, string?>? settings = null;
+        var broker = await BrokerWorld.StartAsync(s =>
+        {
+            settings = s;
+            s["Tenants:acme:CreatioUrl"] = creatio.BaseUrl.ToString();
+            s["Secrets:tenant-acme-creatio-user"] = IntegrationUser;
+            s["Secrets:tenant-acme-creatio-password"] = "integration-password";
+            s["Creatio:MaxRetryAttempts"] = "0";
+            configure?.Invoke(s);
+        }, collection =>
+        {
+            var s = settings!;
+            s["GooglePeople:BaseUrl"] = s["Google:TokenEndpoint"] is { } token ? new Uri(new Uri(token), "/").ToString() : null;
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(s).Build();
+            collection.AddSingleton<IGoogleAccessTokenSource, StoredAccessTokenSource>();
+            collection.AddContactsSync(configuration);
+            collection.AddHttpClient<GooglePeopleClient>().AddHttpMessageHandler(() => new WriteFaultHandler(fault));
+            collection.AddHttpClient(CreatioClientFactory.HttpClientName).AddHttpMessageHandler(() => new WriteFaultHandler(fault));
+            services?.Invoke(collection);
+        });
+        clock.Inner = broker.Clock;
+        try
+        {
+            var ownerUnit = creatio.Rows("SysAdminUnit").Single(r => r["Name"]!.GetValue<string>() == Owner);
+            var request = broker.Request(Features.Contacts);
+            request.CreatioUserId = ownerUnit["Id"]!.GetValue<string>();
+            await broker.ConnectAsync(request, Email);
+            var connection = (await broker.Connections.ListAsync(BrokerWorld.TenantId, request.CreatioUserId, CancellationToken.None)).Single();
+            return new ContactsWorld(broker, creatio, connection, creatio.ContactIdOf(Owner), fault);
+        }
+        catch
+        {
+            await broker.DisposeAsync();
+            await creatio.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>One queued job run by the real runner (lease, cursor saved last). Failures propagate.</summary>
+    public async Task<SyncRunOutcome> SyncAsync()
+    {
+        Broker.Clock.Advance(TimeSpan.FromSeconds(1));
+        var runner = Broker.Services.GetRequiredService<SyncRunner>();
+        var job = new SyncJob(BrokerWorld.TenantId, Connection.ConnectionId, Features.Contacts, Broker.Clock.GetUtcNow(), "test");
+        return await runner.RunAsync(job, CancellationToken.None);
+    }
+
+    public Task<Cursor?> CursorAsync() =>
+        Broker.Services.GetRequiredService<CursorStore>().GetAsync(Connection.ConnectionId, Features.Contacts, CancellationToken.None);
+
+    public async Task<List<Link>> LinksAsync() => await Links.ListAsync(Connection.ConnectionId, Features.Contacts, CancellationToken.None);
+
+    public async Task<string> GroupAsync(string name = "Creatio") =>
+        (await PeopleClient.FindOrCreateContactGroupAsync(BrokerWorld.TenantId, Connection.ConnectionId, name)).ResourceName!;
+
+    public string SeedGoogle(string group, string given, string family, string? email = null, string? workPhone = null, string? homePhone = null)
+    {
+        var person = new JsonObject
+        {
+            ["names"] = new JsonArray(new JsonObject { ["givenName"] = given, ["familyName"] = family }),
+            ["memberships"] = new JsonArray(new JsonObject { ["contactGroupMembership"] = new JsonObject { ["contactGroupResourceName"] = group } }),
+        };
+        var emails = new JsonArray();
+        if (email is not null)
+        {
+            emails.Add(new JsonObject { ["value"] = email, ["type"] = "work" });
+            person["emailAddresses"] = emails;
+        }
+
+        var phones = new JsonArray();
+        if (workPhone is not null)
+        {
+            phones.Add(new JsonObject { ["value"] = workPhone, ["type"] = "work" });
+        }
+
+        if (homePhone is not null)
+        {
+            phones.Add(new JsonObject { ["value"] = homePhone, ["type"] = "home" });
+        }
+
+        if (phones.Count > 0)
+        {
+            person["phoneNumbers"] = phones;
+        }
+
+        return People.SeedContacts(Email, [person]).Single();
+    }
+
+    public Guid SeedCreatio(string given, string surname, string? email = null, Guid? owner = null)
+    {
+        var row = Creatio.SeedContact(new JsonObject
+        {
+            ["Name"] = $"{given} {surname}",
+            ["GivenName"] = given,
+            ["Surname"] = surname,
+            ["Email"] = email ?? "",
+            ["OwnerId"] = (owner ?? OwnerContactId).ToString(),
+            ["ModifiedOn"] = Broker.Clock.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        return Guid.Parse(row["Id"]!.GetValue<string>());
+    }
+
+    /// <summary>The user's Creatio contacts that the sync covers (owned by the connected user, the user's own contact excluded).</summary>
+    public List<JsonObject> OwnedCreatioContacts() =>
+        [.. Creatio.Contacts().Where(c => c["OwnerId"]?.GetValue<string>() == OwnerContactId.ToString() && c["Id"]!.GetValue<string>() != OwnerContactId.ToString())];
+
+    /// <summary>Every live Google contact, read through the API (counters are reset afterwards).</summary>
+    public async Task<List<Person>> GoogleContactsAsync()
+    {
+        var all = new List<Person>();
+        await foreach (var page in PeopleClient.ListConnectionsAsync(BrokerWorld.TenantId, Connection.ConnectionId, null))
+        {
+            all.AddRange(page.Connections);
+        }
+
+        People.ResetCounters();
+        return all;
+    }
+
+    public async Task<Person> GoogleEditAsync(string resourceName, Action<Person> edit, string mask)
+    {
+        var person = await PeopleClient.GetAsync(BrokerWorld.TenantId, Connection.ConnectionId, resourceName);
+        edit(person);
+        var updated = await PeopleClient.UpdateContactAsync(BrokerWorld.TenantId, Connection.ConnectionId, person, mask);
+        People.ResetCounters();
+        return updated;
+    }
+
+    public async Task GoogleDeleteAsync(string resourceName)
+    {
+        await PeopleClient.DeleteContactAsync(BrokerWorld.TenantId, Connection.ConnectionId, resourceName);
+        People.ResetCounters();
+    }
+
+    public void ResetCounters()
+    {
+        People.ResetCounters();
+        Creatio.ResetCounters();
+    }
+
+    /// <summary>People writes (creates, updates, deletes, group changes) since the last reset.</summary>
+    public int GoogleWrites() => People.Calls.Where(kv => kv.Key is not ("people.connections.list" or "people.get" or "people.getBatchGet" or "contactGroups.list"))
+        .Sum(kv => kv.Value);
+
+    public int CreatioWrites() => Creatio.CountOf(CreatioRequestKind.Batch) + Creatio.CountOf(CreatioRequestKind.Create)
+        + Creatio.CountOf(CreatioRequestKind.Update) + Creatio.CountOf(CreatioRequestKind.Delete);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Broker.DisposeAsync();
+        await Creatio.DisposeAsync();
+    }
+
+    /// <summary>A clock that follows another set later (the sandbox Creatio starts before BrokerWorld makes its clock).</summary>
+    private sealed class ForwardingClock : TimeProvider
+    {
+        public TimeProvider Inner { get; set; } = System;
+
+        public override DateTimeOffset GetUtcNow() => Inner.GetUtcNow();
+    }
+}
+
+/// <summary>Kills a sync run at a chosen write: the Nth People/Creatio write is sent, then the run dies before it sees the answer.</summary>
+internal sealed class WriteFault
+{
+    private int _writes;
+
+    /// <summary>Writes seen since the last <see cref="Arm"/>.</summary>
+    public int Writes => Volatile.Read(ref _writes);
+
+    public int? CrashAfterWrite { get; private set; }
+
+    /// <summary>When true, the chosen write fails before it is sent (as a network error would), instead of after.</summary>
+    public bool BeforeSend { get; private set; }
+
+    public void Arm(int crashAfterWrite, bool beforeSend = false)
+    {
+        Volatile.Write(ref _writes, 0);
+        CrashAfterWrite = crashAfterWrite;
+        BeforeSend = beforeSend;
+    }
+
+    public void Disarm() => CrashAfterWrite = null;
+
+    public bool IsChosen() => CrashAfterWrite is { } n && Interlocked.Increment(ref _writes) == n;
+}
+
+internal sealed class SimulatedCrashException(string message) : Exception(message);
+
+internal sealed class WriteFaultHandler(WriteFault fault) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var path = request.RequestUri?.AbsolutePath ?? "";
+        var isWrite = request.Method != HttpMethod.Get && !path.Contains("AuthService.svc", StringComparison.OrdinalIgnoreCase)
+            && !path.EndsWith("/connect/token", StringComparison.OrdinalIgnoreCase);
+        if (!isWrite || !fault.IsChosen())
+        {
+            return await base.SendAsync(request, cancellationToken);
+        }
+
+        if (fault.BeforeSend)
+        {
+            throw new HttpRequestException("Simulated network failure before " + request.Method + " " + path);
+        }
+
+        using var response = await base.SendAsync(request, cancellationToken);
+        throw new SimulatedCrashException($"Simulated crash after {request.Method} {path} answered {(int)response.StatusCode}");
+    }
+}
