@@ -5,6 +5,7 @@ using CreatioGoogle.Broker.OAuth;
 using CreatioGoogle.Broker.Secrets;
 using CreatioGoogle.Broker.Storage;
 using CreatioGoogle.Broker.Sync;
+using CreatioGoogle.Broker.Sync.Contacts;
 using CreatioGoogle.Broker.Tenants;
 using CreatioGoogle.Broker.Tokens;
 using Microsoft.Extensions.Configuration;
@@ -57,6 +58,8 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<SyncScheduler>();
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncApi>();
+        services.TryAddSingleton<IGoogleAccessTokenSource, StoredAccessTokenSource>();
+        services.AddContactsSync(configuration);
 
         services.AddSingleton<ConnectFlow>();
         services.AddSingleton<ConnectionsApi>();

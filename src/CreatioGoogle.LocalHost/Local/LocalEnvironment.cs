@@ -122,6 +122,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         Settings["Google:RevokeEndpoint"] = Google.RevokeEndpoint.ToString();
         Settings["Google:CertificatesUrl"] = Google.CertificatesUrl.ToString();
         Settings["Google:Issuers:0"] = Google.Issuer;
+        Settings["GooglePeople:BaseUrl"] = Google.PeopleBaseUrl.ToString();
         Settings[$"Secrets:{SecretNames.GoogleClientId}"] = clientId;
         Settings[$"Secrets:{SecretNames.GoogleClientSecret}"] = clientSecret;
     }

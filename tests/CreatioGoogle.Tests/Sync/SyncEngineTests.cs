@@ -3,6 +3,7 @@ using CreatioGoogle.Broker.Connections;
 using CreatioGoogle.Broker.Sync;
 using CreatioGoogle.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CreatioGoogle.Tests.Sync;
 
@@ -111,7 +112,7 @@ public sealed class SyncEngineTests
     }
 
     private static Task<BrokerWorld> StartAsync(ISyncFeature feature) =>
-        BrokerWorld.StartAsync(services: s => s.AddSingleton(feature));
+        BrokerWorld.StartAsync(services: s => s.RemoveAll<ISyncFeature>().AddSingleton(feature));
 
     private static SyncRunner Runner(BrokerWorld world) => world.Services.GetRequiredService<SyncRunner>();
 

@@ -50,10 +50,8 @@ internal sealed class ContactsWorld : IAsyncDisposable
         creatioOptions.Users.Add(new SandboxCreatioUser(Owner, "alice-password"));
         var creatio = await SandboxCreatio.StartAsync(creatioOptions);
         var fault = new WriteFault();
-        Dictionary<string, string?>? settings = null;
         var broker = await BrokerWorld.StartAsync(s =>
         {
-            settings = s;
             s["Tenants:acme:CreatioUrl"] = creatio.BaseUrl.ToString();
             s["Secrets:tenant-acme-creatio-user"] = IntegrationUser;
             s["Secrets:tenant-acme-creatio-password"] = "integration-password";
@@ -61,11 +59,6 @@ internal sealed class ContactsWorld : IAsyncDisposable
             configure?.Invoke(s);
         }, collection =>
         {
-            var s = settings!;
-            s["GooglePeople:BaseUrl"] = s["Google:TokenEndpoint"] is { } token ? new Uri(new Uri(token), "/").ToString() : null;
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(s).Build();
-            collection.AddSingleton<IGoogleAccessTokenSource, StoredAccessTokenSource>();
-            collection.AddContactsSync(configuration);
             collection.AddHttpClient<GooglePeopleClient>().AddHttpMessageHandler(() => new WriteFaultHandler(fault));
             collection.AddHttpClient(CreatioClientFactory.HttpClientName).AddHttpMessageHandler(() => new WriteFaultHandler(fault));
             services?.Invoke(collection);
