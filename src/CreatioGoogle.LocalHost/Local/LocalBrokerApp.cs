@@ -22,7 +22,7 @@ public static class LocalBrokerApp
             builder.Configuration.AddInMemoryCollection(environment.Settings);
             builder.WebHost.UseUrls(url.GetLeftPart(UriPartial.Authority));
             var app = LocalFunctionHost.Build(builder, typeof(ConnectFunctions).Assembly,
-                services => services.AddBroker(builder.Configuration));
+                services => services.AddBroker(builder.Configuration).AddSingleton(environment));
             TryPage.Map(app);
             return (app, environment);
         }

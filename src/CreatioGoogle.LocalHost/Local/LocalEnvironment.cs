@@ -5,6 +5,7 @@ using CreatioGoogle.Broker.OAuth;
 using CreatioGoogle.Broker.Secrets;
 using CreatioGoogle.Sandbox;
 using CreatioGoogle.Sandbox.Azurite;
+using CreatioGoogle.Sandbox.Creatio;
 using CreatioGoogle.Sandbox.Google;
 
 namespace CreatioGoogle.LocalHost.Local;
@@ -28,6 +29,10 @@ public sealed class LocalEnvironment : IAsyncDisposable
     public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     public SandboxGoogle? Google { get; private set; }
+    public SandboxCreatio? Creatio { get; private set; }
+
+    /// <summary>The sandbox Creatio user (SysAdminUnit id) the try page connects, so contacts sync has an owner.</summary>
+    public Guid? DemoCreatioUserId { get; private set; }
     public AzuriteInstance? Azurite { get; private set; }
     public string? SecretsFile { get; private set; }
     public bool HasDemoTenant { get; private set; }
@@ -42,6 +47,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
             local.PrepareSecrets(configuration, dataDirectory);
             await local.PrepareGoogleAsync(configuration, cancellationToken);
             local.PrepareTenant(configuration);
+            await local.PrepareCreatioAsync(cancellationToken);
             local.SetDefault(configuration, "Broker:PublicBaseUrl", publicBaseUrl.ToString());
             // Trigger schedules are app settings in Azure (infra sets them); locally these are the defaults.
             local.SetDefault(configuration, "ScheduleSyncsSchedule", "0 */5 * * * *");
@@ -136,6 +142,43 @@ public sealed class LocalEnvironment : IAsyncDisposable
 
         HasDemoTenant = true;
         Settings[$"Tenants:{DemoTenant}:ReturnUrls:0"] = new Uri(PublicBaseUrl, TryPage.ReturnPath).ToString();
+    }
+
+    /// <summary>The demo tenant's Creatio is the sandbox, with a user who owns a few contacts to sync.</summary>
+    private async Task PrepareCreatioAsync(CancellationToken cancellationToken)
+    {
+        if (!HasDemoTenant)
+        {
+            return;
+        }
+
+        const string integrationUser = "Supervisor";
+        const string demoUser = "Demo User";
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        var options = new SandboxCreatioOptions();
+        options.Users.Add(new SandboxCreatioUser(integrationUser, password));
+        options.Users.Add(new SandboxCreatioUser(demoUser, Convert.ToHexString(RandomNumberGenerator.GetBytes(16))));
+        Creatio = await SandboxCreatio.StartAsync(options, cancellationToken);
+        _started.Add(Creatio);
+
+        var owner = Creatio.ContactIdOf(demoUser);
+        DemoCreatioUserId = Creatio.Rows("SysAdminUnit").Where(r => r["Name"]?.GetValue<string>() == demoUser)
+            .Select(r => Guid.Parse(r["Id"]!.GetValue<string>())).Single();
+        foreach (var (given, surname, email) in new[] { ("Ada", "Lovelace", "ada@example.org"), ("Alan", "Turing", "alan@example.org") })
+        {
+            Creatio.SeedContact(new JsonObject
+            {
+                ["GivenName"] = given,
+                ["Surname"] = surname,
+                ["Name"] = $"{given} {surname}",
+                ["Email"] = email,
+                ["OwnerId"] = owner.ToString(),
+            });
+        }
+
+        Settings[$"Tenants:{DemoTenant}:CreatioUrl"] = Creatio.BaseUrl.ToString();
+        Settings[$"Secrets:{SecretNames.TenantCreatioUser(DemoTenant)}"] = integrationUser;
+        Settings[$"Secrets:{SecretNames.TenantCreatioPassword(DemoTenant)}"] = password;
     }
 
     private void SetDefault(IConfiguration configuration, string key, string? value)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using CreatioGoogle.Broker.Connections;
 using CreatioGoogle.Broker.OAuth;
+using CreatioGoogle.Broker.Sync;
 using CreatioGoogle.Broker.Tenants;
 
 namespace CreatioGoogle.LocalHost.Local;
@@ -17,9 +18,10 @@ public static class TryPage
 
     public static void Map(WebApplication app)
     {
-        app.MapGet("/", () => Results.Content(Form(), "text/html; charset=utf-8"));
+        app.MapGet("/", (LocalEnvironment local) => Results.Content(Form(local.DemoCreatioUserId), "text/html; charset=utf-8"));
         app.MapPost("/local/connect", StartAsync);
         app.MapGet(ReturnPath, ShowAsync);
+        app.MapPost("/local/sync", SyncNowAsync);
     }
 
     private static async Task<IResult> StartAsync(HttpRequest request, ConnectFlow flow, TenantAuthenticator tenants,
@@ -50,7 +52,15 @@ public static class TryPage
         return Results.Redirect(started!.AuthorizationUrl.AbsoluteUri);
     }
 
-    private static async Task<IResult> ShowAsync(string? connectionId, string? status, ConnectionStore connections, CancellationToken cancellationToken)
+    /// <summary>Queues a contacts sync the way <c>POST /api/connections/{id}/sync</c> does; RunSync picks it up.</summary>
+    private static async Task<IResult> SyncNowAsync(string connectionId, SyncQueue queue, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        await queue.EnqueueAsync(new SyncJob(LocalEnvironment.DemoTenant, connectionId, "contacts", clock.GetUtcNow(), "try page"), null, cancellationToken);
+        return Results.Redirect($"{ReturnPath}?connectionId={Uri.EscapeDataString(connectionId)}&status=sync-queued");
+    }
+
+    private static async Task<IResult> ShowAsync(string? connectionId, string? status, ConnectionStore connections, CursorStore cursors,
+        CancellationToken cancellationToken)
     {
         var connection = connectionId is null ? null : await connections.GetAsync(LocalEnvironment.DemoTenant, connectionId, cancellationToken);
         if (connection is null)
@@ -69,14 +79,27 @@ public static class TryPage
             .Append(Row("Access token expires", connection.AccessTokenExpiresAt?.ToString("u") ?? ""))
             .Append(Row("Refresh token (as stored: AES-256-GCM)", connection.RefreshTokenCiphertext?[..Math.Min(24, connection.RefreshTokenCiphertext.Length)] + "…"))
             .Append(Row("Encryption key version", connection.RefreshTokenKeyVersion ?? ""))
-            .Append("</table><p><a href=\"/\">Connect again</a></p>");
+            .Append("</table>");
+        if (connection.Features.Contains("contacts"))
+        {
+            var cursor = await cursors.GetAsync(connection.ConnectionId, "contacts", cancellationToken);
+            body.Append("<h2>Contacts sync</h2><table>")
+                .Append(Row("Last success", cursor?.LastSuccessAt?.ToString("u") ?? "never"))
+                .Append(Row("Last run", cursor?.LastRunSummary ?? ""))
+                .Append(Row("Last error", cursor?.LastError ?? ""))
+                .Append("</table>")
+                .Append($"<form method=\"post\" action=\"/local/sync?connectionId={H(Uri.EscapeDataString(connection.ConnectionId))}\">")
+                .Append("<button type=\"submit\">Sync contacts now</button> (then reload this page after a few seconds)</form>");
+        }
+
+        body.Append("<p><a href=\"/\">Connect again</a></p>");
         return Results.Content(Page("Connected", body.ToString()), "text/html; charset=utf-8");
     }
 
-    private static string Form() => Page("Try the connect flow",
+    private static string Form(Guid? demoUser) => Page("Try the connect flow",
         "<p>This form does what Creatio does: it asks the broker for a Google authorization URL for a Creatio user of the demo tenant, then sends your browser there.</p>" +
         "<form method=\"post\" action=\"/local/connect\">" +
-        "<p><label>Creatio user id <input name=\"user\" size=\"40\" placeholder=\"new random user\"></label></p>" +
+        $"<p><label>Creatio user id <input name=\"user\" size=\"40\" value=\"{demoUser}\" placeholder=\"new random user\"></label></p>" +
         "<p><label>Login hint <input name=\"hint\" value=\"alice@example.com\"></label></p>" +
         "<fieldset><legend>Features</legend>" +
         "<label><input type=\"checkbox\" name=\"feature\" value=\"mail\" checked> mail</label> " +
