@@ -109,6 +109,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       KeyVault__VaultUri: keyVaultUri
       // The broker builds its Google redirect URI on this address (Broker:PublicBaseUrl).
       Broker__PublicBaseUrl: 'https://${site.properties.defaultHostName}'
+      // Schedule of the RenewTokens timer (%RenewTokensSchedule%); the host resolves it from app settings only.
+      RenewTokensSchedule: '0 */5 * * * *'
     }
   }
 }

@@ -6,6 +6,7 @@ using CreatioGoogle.LocalHost.Hosting;
 // Still to come (lead): start Azurite and the sandbox Google/Creatio when they are not configured.
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseUrls("http://localhost:7071");
+builder.Configuration.AddBrokerDefaults();
 
 // By name: the Functions project has no public type yet to write typeof(...).Assembly with.
 var functionsAssembly = Assembly.Load(new AssemblyName("CreatioGoogle.Functions"));
