@@ -57,7 +57,7 @@ public sealed class ConnectionsApi(
                         new Dictionary<string, object?>
                         {
                             ["connectionId"] = reconnect.Connection.ConnectionId,
-                            ["status"] = ConnectionStatus.ReconnectNeeded,
+                            ["connectionStatus"] = ConnectionStatus.ReconnectNeeded,
                             ["connectUrl"] = reconnect.Reconnect.AuthorizationUrl.AbsoluteUri,
                             ["connectUrlExpiresAt"] = reconnect.Reconnect.ExpiresAt,
                         });

@@ -182,6 +182,8 @@ public sealed class ConnectFlow(
         }
 
         var previousRefreshToken = switching ? await connections.ReadRefreshTokenAsync(existing!, cancellationToken) : null;
+        // Read before saving: the save updates the same row object.
+        var previousStatus = existing?.Status;
         var connection = await SaveConnectionAsync(tenant, pending, existing, identity, tokens, cancellationToken);
         if (previousRefreshToken is not null)
         {
@@ -189,7 +191,6 @@ public sealed class ConnectFlow(
             await RevokeQuietlyAsync(previousRefreshToken, cancellationToken);
         }
 
-        var previousStatus = existing?.Status;
         await events.StatusChangedAsync(connection, previousStatus, cancellationToken);
         logger.LogInformation("Connection {Connection} of tenant {Tenant} saved with status {Status}", connection.ConnectionId, tenant.Id, connection.Status);
 

@@ -31,7 +31,7 @@ public sealed class TokenRenewal(
 
         // Only rows that need something come back from the table: due for a refresh, or under an old key.
         var filter = TableClient.CreateQueryFilter(
-            $"(Status ne {ConnectionStatus.ReconnectNeeded} and (AccessTokenExpiresAt lt {now + o.RenewalWindow} or LastRenewedAt lt {now - o.MaxIdle})) or RefreshTokenKeyVersion ne {keyVersion} or AccessTokenKeyVersion ne {keyVersion}");
+            $"(Status ne {ConnectionStatus.ReconnectNeeded} and (AccessTokenExpiresAt lt {now + o.RenewalWindow} or LastRenewedAt le {now - o.MaxIdle})) or RefreshTokenKeyVersion ne {keyVersion} or AccessTokenKeyVersion ne {keyVersion}");
 
         int scanned = 0, refreshed = 0, fresh = 0, reconnect = 0, failed = 0, backingOff = 0, reencrypted = 0, errors = 0;
         await Parallel.ForEachAsync(connections.QueryAsync(filter, cancellationToken),
