@@ -109,7 +109,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       KeyVault__VaultUri: keyVaultUri
       // The broker builds its Google redirect URI on this address (Broker:PublicBaseUrl).
       Broker__PublicBaseUrl: 'https://${site.properties.defaultHostName}'
-      // Timer schedules (NCRONTAB with seconds) that the functions' %...% bindings read.
+      // Timer schedules (NCRONTAB with seconds) and the queue name that the functions' %...% bindings read;
+      // the host resolves them from app settings only.
+      RenewTokensSchedule: '0 */5 * * * *'
       ScheduleSyncsSchedule: '0 */5 * * * *'
       SyncQueueName: 'sync-jobs'
     }

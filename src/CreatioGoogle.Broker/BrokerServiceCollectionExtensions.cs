@@ -26,6 +26,10 @@ public static class BrokerServiceCollectionExtensions
 
         services.AddOptions<BrokerOptions>().Bind(configuration.GetSection(BrokerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<GoogleOptions>().Bind(configuration.GetSection(GoogleOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TokenOptions>().Bind(configuration.GetSection(TokenOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.RetryBaseDelay <= o.RetryMaxDelay, "Tokens:RetryBaseDelay must not exceed Tokens:RetryMaxDelay.")
+            .Validate(o => o.RefreshMargin < o.RenewalWindow, "Tokens:RefreshMargin must be shorter than Tokens:RenewalWindow, or token requests would wait for Google.")
+            .ValidateOnStart();
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<TenantsOptions>()
             .Configure(o => configuration.GetSection(TenantsOptions.Section).Bind(o.Tenants))
@@ -41,7 +45,7 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<ConnectionStore>();
         services.AddSingleton<PendingAuthorizationStore>();
         services.AddSingleton<TenantAuthenticator>();
-        services.TryAddSingleton<IConnectionEvents, NoConnectionEvents>();
+        services.TryAddSingleton<IConnectionEvents, StatusCallbackQueue>();
 
         services.AddHttpClient(GoogleOAuthClient.HttpClientName)
             .AddStandardResilienceHandler(o =>
@@ -51,6 +55,21 @@ public static class BrokerServiceCollectionExtensions
             });
         services.AddSingleton<GoogleOAuthClient>();
 
+        services.AddHttpClient(StatusCallbackDelivery.HttpClientName)
+            .AddStandardResilienceHandler(o =>
+            {
+                // Safe to retry a POST here: the Idempotency-Key lets Creatio drop duplicates. Few, quick retries,
+                // because the queue retries the whole delivery anyway.
+                o.Retry.MaxRetryAttempts = 2;
+                o.Retry.Delay = TimeSpan.FromMilliseconds(200);
+            });
+        services.AddSingleton<StatusCallbackDelivery>();
+
+        services.AddSingleton<TokenRefresh>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<TokenRenewal>();
+        services.AddSingleton<DisconnectFlow>();
+
         services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<CursorStore>();
         services.AddSingleton<LinkStore>();
@@ -58,7 +77,7 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<SyncScheduler>();
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncApi>();
-        services.TryAddSingleton<IGoogleAccessTokenSource, StoredAccessTokenSource>();
+        services.TryAddSingleton<IGoogleAccessTokenSource, TokenServiceAccessTokenSource>();
         services.AddContactsSync(configuration);
 
         services.AddSingleton<ConnectFlow>();

@@ -69,6 +69,24 @@ public sealed class Connection : ITableEntity
     /// <summary>Earliest time the renewal timer tries again after a 429/5xx (Retry-After, back-off).</summary>
     public DateTimeOffset? RetryNotBefore { get; set; }
 
+    /// <summary>Failures since the last success, every one counted: only the back-off grows with it.</summary>
+    public int ConsecutiveFailures { get; set; }
+
+    /// <summary>When Google last handed out the refresh token on the row (consent time: the 7-day testing clock starts here).</summary>
+    public DateTimeOffset? RefreshTokenIssuedAt { get; set; }
+
+    /// <summary>The Creatio URL the user last came from; a reconnect link sends them back there.</summary>
+    public string? LastReturnUrl { get; set; }
+
+    /// <summary>
+    /// Refresh lease: while in the future, one broker instance is refreshing this connection and others wait for
+    /// its result. Taken with an If-Match write, so exactly one instance wins it.
+    /// </summary>
+    public DateTimeOffset? RefreshLeaseUntil { get; set; }
+
+    /// <summary>Who holds the refresh lease (a random id per attempt), for diagnosis.</summary>
+    public string? RefreshLeaseOwner { get; set; }
+
     [IgnoreDataMember]
     public IReadOnlyList<string> Features => Split(RequestedFeatures, ',');
     [IgnoreDataMember]

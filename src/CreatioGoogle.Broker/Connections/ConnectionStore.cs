@@ -61,6 +61,34 @@ public sealed class ConnectionStore(BrokerTables tables, TokenProtector protecto
     }
 
     /// <summary>
+    /// Deletes the connection's sync state: its partitions (partition = connection id) of <c>cursors</c> and
+    /// <c>links</c>. Safe to repeat; batches of 100 (the table transaction limit) keep it to few calls.
+    /// </summary>
+    public async Task DeleteSyncStateAsync(string connectionId, CancellationToken cancellationToken)
+    {
+        foreach (var name in (string[])[BrokerTables.Cursors, BrokerTables.Links])
+        {
+            var table = await tables.GetAsync(name, cancellationToken);
+            var batch = new List<TableTransactionAction>();
+            await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {connectionId}"),
+                               select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+            {
+                batch.Add(new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All));
+                if (batch.Count == 100)
+                {
+                    await table.SubmitTransactionAsync(batch, cancellationToken);
+                    batch.Clear();
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await table.SubmitTransactionAsync(batch, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
     /// Puts new tokens on the row (not yet saved). A null refresh token keeps the stored one: Google does not
     /// send a refresh token on every response, and dropping it would lose the connection.
     /// </summary>
@@ -92,6 +120,27 @@ public sealed class ConnectionStore(BrokerTables tables, TokenProtector protecto
         var current = await protector.CurrentKeyVersionAsync(cancellationToken);
         return (connection.RefreshTokenKeyVersion is { } r && r != current)
             || (connection.AccessTokenKeyVersion is { } a && a != current);
+    }
+
+    /// <summary>
+    /// Encrypts the row's tokens again under the current key (not saved). Old key versions can be retired once
+    /// every row went through this or through a refresh.
+    /// </summary>
+    public async Task ReencryptAsync(Connection connection, CancellationToken cancellationToken)
+    {
+        if (await ReadRefreshTokenAsync(connection, cancellationToken) is { } refreshToken)
+        {
+            var value = await protector.ProtectAsync(refreshToken, connection.AssociatedData(RefreshTokenColumn), cancellationToken);
+            connection.RefreshTokenCiphertext = value.Ciphertext;
+            connection.RefreshTokenKeyVersion = value.KeyVersion;
+        }
+
+        if (await ReadAccessTokenAsync(connection, cancellationToken) is { } accessToken)
+        {
+            var value = await protector.ProtectAsync(accessToken, connection.AssociatedData(AccessTokenColumn), cancellationToken);
+            connection.AccessTokenCiphertext = value.Ciphertext;
+            connection.AccessTokenKeyVersion = value.KeyVersion;
+        }
     }
 
     private async Task<string?> ReadAsync(string? ciphertext, string? keyVersion, string associatedData, CancellationToken cancellationToken) =>

@@ -1,13 +1,21 @@
+using System.Globalization;
 using System.Text.Json;
+using CreatioGoogle.Broker.Connections;
 using CreatioGoogle.Broker.OAuth;
 using CreatioGoogle.Broker.Tenants;
+using CreatioGoogle.Broker.Tokens;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
 namespace CreatioGoogle.Broker.Http;
 
 /// <summary>The HTTP face of the broker for Creatio (API key) and for browsers (Google's redirect).</summary>
-public sealed class ConnectionsApi(TenantAuthenticator authenticator, ConnectFlow connectFlow)
+public sealed class ConnectionsApi(
+    TenantAuthenticator authenticator,
+    ConnectFlow connectFlow,
+    TokenService tokens,
+    ConnectionStore connections,
+    DisconnectFlow disconnectFlow)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -26,6 +34,70 @@ public sealed class ConnectionsApi(TenantAuthenticator authenticator, ConnectFlo
                 ? ApiProblem.Validation(errors)
                 : new ObjectResult(started) { StatusCode = StatusCodes.Status201Created };
         });
+
+    /// <summary>
+    /// <c>POST /api/connections/{id}/token</c>: the current access token, refreshed first when it expires within the
+    /// margin. 404 for an unknown (or another tenant's) connection; 409 with a new connect URL when the user must
+    /// reconnect; 503 with Retry-After when Google is down and the stored token has expired.
+    /// </summary>
+    public Task<IActionResult> GetTokenAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken) =>
+        AsTenantAsync(request, cancellationToken, async tenant =>
+        {
+            var answer = await tokens.GetAccessTokenAsync(tenant, connectionId, cancellationToken);
+            // A token must not sit in a proxy's or browser's cache.
+            request.HttpContext.Response.Headers.CacheControl = "no-store";
+            switch (answer)
+            {
+                case TokenAnswer.Issued issued:
+                    return new OkObjectResult(issued.Token);
+                case TokenAnswer.ReconnectNeeded reconnect:
+                    return ApiProblem.Create(409, "The user must reconnect their Google account.",
+                        $"{reconnect.Connection.StatusReason ?? "Google no longer accepts this connection's grant."} " +
+                        "Open connectUrl in a top-level browser window for the user.",
+                        new Dictionary<string, object?>
+                        {
+                            ["connectionId"] = reconnect.Connection.ConnectionId,
+                            ["connectionStatus"] = ConnectionStatus.ReconnectNeeded,
+                            ["connectUrl"] = reconnect.Reconnect.AuthorizationUrl.AbsoluteUri,
+                            ["connectUrlExpiresAt"] = reconnect.Reconnect.ExpiresAt,
+                        });
+                case TokenAnswer.Unavailable unavailable:
+                    var seconds = Math.Max(1, (long)Math.Ceiling(unavailable.RetryAfter.TotalSeconds));
+                    request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                    return ApiProblem.Create(503, "Google is not answering.",
+                        $"The access token has expired and Google could not refresh it ({unavailable.Error ?? "unavailable"}). Try again in {seconds} s.",
+                        new Dictionary<string, object?> { ["retryAfterSeconds"] = seconds });
+                default:
+                    return ApiProblem.NotFound("connection");
+            }
+        });
+
+    /// <summary><c>GET /api/connections/{id}</c>: the connection's status. Never tokens.</summary>
+    public Task<IActionResult> GetConnectionAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken) =>
+        AsTenantAsync(request, cancellationToken, async tenant =>
+            await connections.GetAsync(tenant.Id, connectionId, cancellationToken) is { } connection
+                ? new OkObjectResult(ConnectionView.Of(connection))
+                : ApiProblem.NotFound("connection"));
+
+    /// <summary><c>GET /api/connections?user={creatioUserId}</c>: the tenant's connections, of one user when given.</summary>
+    public Task<IActionResult> ListConnectionsAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        AsTenantAsync(request, cancellationToken, async tenant =>
+        {
+            string? user = request.Query["user"];
+            var list = await connections.ListAsync(tenant.Id, string.IsNullOrWhiteSpace(user) ? null : user, cancellationToken);
+            return new OkObjectResult(new { connections = list.Select(ConnectionView.Of).ToList() });
+        });
+
+    /// <summary>
+    /// <c>DELETE /api/connections/{id}</c>: revokes the grant at Google and deletes tokens and sync state. 204 also
+    /// when already gone, so Creatio can repeat it; 502 when Google could not be reached (nothing deleted).
+    /// </summary>
+    public Task<IActionResult> DeleteConnectionAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken) =>
+        AsTenantAsync(request, cancellationToken, async tenant =>
+            await disconnectFlow.DisconnectAsync(tenant, connectionId, cancellationToken) == DisconnectOutcome.Disconnected
+                ? new NoContentResult()
+                : ApiProblem.Create(502, "Google could not be reached.",
+                    "The grant could not be revoked at Google, so nothing was deleted. Repeat the request in a minute."));
 
     /// <summary>Google's redirect, at any of Creatio's three redirect paths.</summary>
     public async Task<IActionResult> GoogleCallbackAsync(HttpRequest request, bool requirePageId, CancellationToken cancellationToken)

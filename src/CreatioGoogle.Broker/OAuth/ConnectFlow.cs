@@ -50,6 +50,21 @@ public sealed class ConnectFlow(
         return (started, null);
     }
 
+    /// <summary>
+    /// A fresh Google link for an existing connection whose grant died (reconnect needed): same user, features and
+    /// Google account (as login hint), back to the Creatio page the user last connected from.
+    /// </summary>
+    public async Task<ConnectStarted> ReconnectAsync(Tenant tenant, Connection connection, CancellationToken cancellationToken)
+    {
+        var returnUrl = Uri.TryCreate(connection.LastReturnUrl, UriKind.Absolute, out var last) && tenant.AllowsReturnUrl(last)
+            ? last
+            : tenant.Options.ReturnUrls[0];
+        var started = await IssueAsync(tenant.Id, connection.ConnectionId, connection.CreatioUserId, connection.Features, returnUrl,
+            string.IsNullOrEmpty(connection.GoogleEmail) ? null : connection.GoogleEmail, allowAccountSwitch: false, cancellationToken);
+        logger.LogInformation("Reconnect link issued for connection {Connection} of tenant {Tenant}", connection.ConnectionId, tenant.Id);
+        return started;
+    }
+
     /// <summary>Flow 2: Google's redirect. Every failure a user can cause ends on a page; nothing is stored for it.</summary>
     public async Task<CallbackOutcome> CompleteAsync(CallbackParameters callback, CancellationToken cancellationToken)
     {
@@ -167,6 +182,8 @@ public sealed class ConnectFlow(
         }
 
         var previousRefreshToken = switching ? await connections.ReadRefreshTokenAsync(existing!, cancellationToken) : null;
+        // Read before saving: the save updates the same row object.
+        var previousStatus = existing?.Status;
         var connection = await SaveConnectionAsync(tenant, pending, existing, identity, tokens, cancellationToken);
         if (previousRefreshToken is not null)
         {
@@ -174,7 +191,6 @@ public sealed class ConnectFlow(
             await RevokeQuietlyAsync(previousRefreshToken, cancellationToken);
         }
 
-        var previousStatus = existing?.Status;
         await events.StatusChangedAsync(connection, previousStatus, cancellationToken);
         logger.LogInformation("Connection {Connection} of tenant {Tenant} saved with status {Status}", connection.ConnectionId, tenant.Id, connection.Status);
 
@@ -212,6 +228,15 @@ public sealed class ConnectFlow(
         connection.FailureCount = 0;
         connection.LastFailureAt = null;
         connection.RetryNotBefore = null;
+        connection.ConsecutiveFailures = 0;
+        connection.RefreshLeaseUntil = null;
+        connection.RefreshLeaseOwner = null;
+        connection.LastReturnUrl = pending.ReturnUrl;
+        if (tokens.RefreshToken is not null)
+        {
+            connection.RefreshTokenIssuedAt = now;
+        }
+
         await connections.SetTokensAsync(connection, tokens.RefreshToken, tokens.AccessToken, now + tokens.ExpiresIn, cancellationToken);
         try
         {

@@ -12,6 +12,11 @@ public sealed class SyncOptions
 
     public const string DefaultQueueName = "sync-jobs";
 
+    /// <summary>App setting with the <c>ScheduleSyncs</c> timer's NCRONTAB schedule (read as %ScheduleSyncsSchedule%).</summary>
+    public const string ScheduleSetting = "ScheduleSyncsSchedule";
+
+    public const string DefaultSchedule = "0 */5 * * * *";
+
     /// <summary>Minimum time between two runs of one (connection, feature); per feature, e.g. <c>Sync__Intervals__contacts</c>.</summary>
     public Dictionary<string, TimeSpan> Intervals { get; set; } = new(StringComparer.Ordinal);
 

@@ -11,6 +11,7 @@ public static class LocalBrokerApp
         string[] args, Uri url, IDictionary<string, string?>? overrides, string dataDirectory, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddBrokerDefaults();
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);

@@ -49,9 +49,6 @@ public sealed class LocalEnvironment : IAsyncDisposable
             local.PrepareTenant(configuration);
             await local.PrepareCreatioAsync(cancellationToken);
             local.SetDefault(configuration, "Broker:PublicBaseUrl", publicBaseUrl.ToString());
-            // Trigger schedules are app settings in Azure (infra sets them); locally these are the defaults.
-            local.SetDefault(configuration, "ScheduleSyncsSchedule", "0 */5 * * * *");
-            local.SetDefault(configuration, "SyncQueueName", "sync-jobs");
             return local;
         }
         catch

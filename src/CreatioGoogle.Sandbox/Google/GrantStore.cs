@@ -38,7 +38,7 @@ internal enum GrantError
 /// One lock guards everything: operations are microseconds long and correctness under
 /// 1000 concurrent token calls matters more than lock-free throughput.
 /// </summary>
-internal sealed class GrantStore(TimeProvider clock, TimeSpan accessTokenLifetime, bool testingMode)
+internal sealed class GrantStore(TimeProvider clock, TimeSpan accessTokenLifetime, bool testingMode, bool rotateRefreshTokens = false)
 {
     // Google: codes are short-lived; 10 minutes is the documented order of magnitude.
     public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(10);
@@ -203,7 +203,32 @@ internal sealed class GrantStore(TimeProvider clock, TimeSpan accessTokenLifetim
 
             entry.LastUsedAt = now;
             var accessToken = AddAccessToken(entry.Grant, scopes, now);
-            return (new TokenIssue(accessToken, scopes, null, entry.Grant.Account, clientId, null), GrantError.None);
+            string? rotated = null;
+            if (rotateRefreshTokens)
+            {
+                // Rotating providers answer a refresh with a new refresh token and retire the old one.
+                rotated = AddRefreshToken(entry.Grant, entry.Scopes, now);
+                entry.Revoked = true;
+            }
+
+            return (new TokenIssue(accessToken, scopes, rotated, entry.Grant.Account, clientId, null), GrantError.None);
+        }
+    }
+
+    /// <summary>A grant as if the user had consented just now, without the browser round trip (benchmarks seed thousands).</summary>
+    public (string RefreshToken, string AccessToken) IssueGrant(string clientId, SandboxAccount account, IReadOnlyCollection<string> scopes)
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_grants.TryGetValue((clientId, account.Sub), out var grant))
+            {
+                grant = new Grant(clientId, account);
+                _grants[(clientId, account.Sub)] = grant;
+            }
+
+            grant.Scopes.UnionWith(scopes);
+            return (AddRefreshToken(grant, scopes, now), AddAccessToken(grant, scopes, now));
         }
     }
 

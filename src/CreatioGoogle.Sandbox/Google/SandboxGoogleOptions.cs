@@ -23,6 +23,12 @@ public sealed class SandboxGoogleOptions
     /// </summary>
     public bool TestingMode { get; set; }
 
+    /// <summary>
+    /// Answer each refresh with a new refresh token and retire the old one. Google does not do this, but a
+    /// refresh response may carry a refresh token, and the broker must keep the new one.
+    /// </summary>
+    public bool RotateRefreshTokens { get; set; }
+
     /// <summary>Simulator clock for code/token expiry and JWT timestamps. Injected latency always uses real time.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 

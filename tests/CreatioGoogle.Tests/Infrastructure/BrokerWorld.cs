@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using CreatioGoogle.Broker;
 using CreatioGoogle.Broker.Connections;
+using CreatioGoogle.Broker.Http;
 using CreatioGoogle.Broker.OAuth;
 using CreatioGoogle.Broker.Storage;
 using CreatioGoogle.Broker.Tenants;
+using CreatioGoogle.Broker.Tokens;
 using CreatioGoogle.Sandbox.Google;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,8 +25,13 @@ public sealed class BrokerWorld : IAsyncDisposable
     public static readonly Uri CreatioSite = new("https://acme.creatio.example/");
     public static readonly Uri ReturnUrl = new("https://acme.creatio.example/0/Shell/#SectionModuleV2/ContactSectionV2");
 
-    private BrokerWorld(SandboxGoogle google, ServiceProvider services, Dictionary<string, string?> settings, FakeTimeProvider clock, Uri publicBaseUrl)
+    private readonly List<ServiceProvider> _otherInstances = [];
+    private Action<IServiceCollection>? _addServices;
+
+    private BrokerWorld(SandboxGoogle google, ServiceProvider services, Dictionary<string, string?> settings, FakeTimeProvider clock, Uri publicBaseUrl,
+        IConfigurationRoot configuration)
     {
+        Configuration = configuration;
         Google = google;
         Services = services;
         Settings = settings;
@@ -33,6 +40,9 @@ public sealed class BrokerWorld : IAsyncDisposable
     }
 
     public SandboxGoogle Google { get; }
+
+    /// <summary>The broker's live configuration: setting a key here is what an operator changing a setting does (e.g. rotating a key).</summary>
+    public IConfigurationRoot Configuration { get; }
     public ServiceProvider Services { get; }
     public Dictionary<string, string?> Settings { get; }
     public FakeTimeProvider Clock { get; }
@@ -44,35 +54,74 @@ public sealed class BrokerWorld : IAsyncDisposable
     public ConnectionStore Connections => Services.GetRequiredService<ConnectionStore>();
     public BrokerTables Tables => Services.GetRequiredService<BrokerTables>();
     public Tenant Tenant => Services.GetRequiredService<TenantAuthenticator>().Find(TenantId)!;
+    public TokenService Tokens => Services.GetRequiredService<TokenService>();
+    public TokenRenewal Renewal => Services.GetRequiredService<TokenRenewal>();
+    public ConnectionsApi Api => Services.GetRequiredService<ConnectionsApi>();
 
     /// <summary>A browser: no automatic redirects, so a test sees and follows each hop itself.</summary>
     public HttpClient Browser { get; } = new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
 
-    public static Task<BrokerWorld> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null) =>
-        StartAsync(new Uri("http://broker.test"), configure, services);
+    public static Task<BrokerWorld> StartAsync(Action<Dictionary<string, string?>>? configure = null,
+        Action<SandboxGoogleOptions>? google = null, Action<IServiceCollection>? services = null) =>
+        StartAsync(new Uri("http://broker.test"), configure, google, services);
 
     public static async Task<BrokerWorld> StartAsync(Uri publicBaseUrl, Action<Dictionary<string, string?>>? configure,
-        Action<IServiceCollection>? addServices = null)
+        Action<SandboxGoogleOptions>? configureGoogle = null, Action<IServiceCollection>? addServices = null)
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var clientSecret = RandomText();
         var redirectUris = RedirectPaths.All.Select(p => new Uri(publicBaseUrl, p).ToString());
         var googleOptions = new SandboxGoogleOptions { Clock = clock };
+        configureGoogle?.Invoke(googleOptions);
         googleOptions.Clients.Add(new SandboxClient(ClientId, clientSecret, redirectUris));
         var google = await SandboxGoogle.StartAsync(googleOptions);
 
         var settings = BrokerSettings(google, publicBaseUrl, clientSecret, await SharedAzurite.ConnectionStringAsync());
         configure?.Invoke(settings);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var world = new BrokerWorld(google, BuildBroker(configuration, clock, addServices), settings, clock, publicBaseUrl, configuration);
+        world._addServices = addServices;
+        return world;
+    }
+
+    /// <summary>
+    /// Another broker instance (another Functions host) on the same storage, Google and clock: its own
+    /// in-process state, shared table rows. For the cross-instance rules.
+    /// </summary>
+    public ServiceProvider StartOtherInstance()
+    {
+        var instance = BuildBroker(Configuration, Clock, _addServices);
+        _otherInstances.Add(instance);
+        return instance;
+    }
+
+    private static ServiceProvider BuildBroker(IConfiguration configuration, TimeProvider clock, Action<IServiceCollection>? addServices)
+    {
         var collection = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
-            .AddSingleton<TimeProvider>(clock)
-            .AddSingleton<IConfiguration>(configuration)
+            .AddSingleton(clock)
+            .AddSingleton(configuration)
             .AddBroker(configuration);
         addServices?.Invoke(collection);
-        var services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
-        return new BrokerWorld(google, services, settings, clock, publicBaseUrl);
+        return collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
+
+    /// <summary>Connects a user (alice by default) for mail and returns the stored connection.</summary>
+    public async Task<Connection> ConnectedAsync(string account = "alice@example.com", params string[] features)
+    {
+        var (started, outcome) = await ConnectAsync(Request(features.Length == 0 ? ["mail"] : features), account);
+        Assert.True(outcome.RedirectTo is not null, outcome.Page?.Message);
+        return (await Connections.GetAsync(TenantId, started.ConnectionId, CancellationToken.None))!;
+    }
+
+    /// <summary>The connection as stored now.</summary>
+    public async Task<Connection> ReloadAsync(Connection connection) =>
+        (await Connections.GetAsync(connection.TenantId, connection.ConnectionId, CancellationToken.None))!;
+
+    /// <summary>Creatio's HTTP call into an API method: headers, query, body in; status, headers and JSON body out.</summary>
+    public Task<ApiResponse> CallAsync(Func<ConnectionsApi, Microsoft.AspNetCore.Http.HttpRequest, Task<Microsoft.AspNetCore.Mvc.IActionResult>> call,
+        string method = "GET", string? query = null, string? apiKey = null, string tenant = TenantId) =>
+        ApiCall.InvokeAsync(Api, call, method, query, tenant, apiKey ?? ApiKey);
 
     /// <summary>The settings a deployment would give, pointing at this world's sandbox and Azurite.</summary>
     public static Dictionary<string, string?> BrokerSettings(SandboxGoogle google, Uri publicBaseUrl, string clientSecret, string storage) => new()
@@ -132,6 +181,11 @@ public sealed class BrokerWorld : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Browser.Dispose();
+        foreach (var instance in _otherInstances)
+        {
+            await instance.DisposeAsync();
+        }
+
         await Services.DisposeAsync();
         await Google.DisposeAsync();
     }

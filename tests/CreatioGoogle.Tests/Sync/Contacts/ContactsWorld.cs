@@ -57,7 +57,7 @@ internal sealed class ContactsWorld : IAsyncDisposable
             s["Secrets:tenant-acme-creatio-password"] = "integration-password";
             s["Creatio:MaxRetryAttempts"] = "0";
             configure?.Invoke(s);
-        }, collection =>
+        }, services: collection =>
         {
             collection.AddHttpClient<GooglePeopleClient>().AddHttpMessageHandler(() => new WriteFaultHandler(fault));
             collection.AddHttpClient(CreatioClientFactory.HttpClientName).AddHttpMessageHandler(() => new WriteFaultHandler(fault));

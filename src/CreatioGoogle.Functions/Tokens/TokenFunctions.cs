@@ -1,0 +1,23 @@
+using CreatioGoogle.Broker.Http;
+using CreatioGoogle.Broker.Tokens;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace CreatioGoogle.Functions.Tokens;
+
+/// <summary>Access tokens for Creatio, and the timer that keeps them fresh.</summary>
+public sealed class TokenFunctions(ConnectionsApi api, TokenRenewal renewal)
+{
+    [Function("GetAccessToken")]
+    public Task<IActionResult> GetAccessToken(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/connections/{id}/token")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        api.GetTokenAsync(request, id, cancellationToken);
+
+    /// <summary>Schedule from the app setting <c>RenewTokensSchedule</c> (default <c>0 */5 * * * *</c>, set by infra and local.settings.json).</summary>
+    [Function("RenewTokens")]
+    public Task RenewTokens([TimerTrigger("%" + TokenOptions.RenewScheduleSetting + "%")] TimerInfo timer, CancellationToken cancellationToken) =>
+        renewal.RunAsync(cancellationToken);
+}
