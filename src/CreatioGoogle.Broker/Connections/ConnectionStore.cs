@@ -54,6 +54,35 @@ public sealed class ConnectionStore(BrokerTables tables, TokenProtector protecto
         connection.ETag = response.Headers.ETag ?? default;
     }
 
+    /// <summary>
+    /// Replaces rows of one partition in one table transaction, each If-Match on its ETag: all or none are written.
+    /// False when a row changed meanwhile (nothing was written). At most 100 rows (the transaction limit).
+    /// </summary>
+    public async Task<bool> SaveBatchAsync(IReadOnlyList<Connection> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return true;
+        }
+
+        var table = await tables.GetAsync(BrokerTables.Connections, cancellationToken);
+        try
+        {
+            var response = await table.SubmitTransactionAsync(
+                batch.Select(c => new TableTransactionAction(TableTransactionActionType.UpdateReplace, c, c.ETag)), cancellationToken);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].ETag = response.Value[i].Headers.ETag ?? default;
+            }
+
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status is 412 or 404 or 409)
+        {
+            return false;
+        }
+    }
+
     public async Task DeleteAsync(string tenantId, string connectionId, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(BrokerTables.Connections, cancellationToken);

@@ -20,8 +20,12 @@ public sealed class StorageAccount
     private readonly Uri? _queueServiceUri;
     private readonly TokenCredential? _credential;
 
-    public StorageAccount(IConfiguration configuration)
+    private readonly TableClientOptions? _tableOptions;
+
+    /// <param name="tableOptions">Client options for tables (e.g. a policy that counts calls, in the benchmark).</param>
+    public StorageAccount(IConfiguration configuration, TableClientOptions? tableOptions = null)
     {
+        _tableOptions = tableOptions;
         var section = configuration.GetSection(SettingName);
         if (!string.IsNullOrWhiteSpace(section.Value))
         {
@@ -48,8 +52,8 @@ public sealed class StorageAccount
 
     public TableServiceClient CreateTableServiceClient() =>
         _connectionString is not null
-            ? new TableServiceClient(_connectionString)
-            : new TableServiceClient(_tableServiceUri, _credential);
+            ? new TableServiceClient(_connectionString, _tableOptions ?? new TableClientOptions())
+            : new TableServiceClient(_tableServiceUri, _credential, _tableOptions ?? new TableClientOptions());
 
     public QueueServiceClient CreateQueueServiceClient() =>
         _connectionString is not null

@@ -130,12 +130,99 @@ public sealed class TokenRefresh(
         }
     }
 
+    /// <summary>
+    /// The renewal's path for many due rows of one partition: the same steps, but leases are taken and results saved
+    /// with one table transaction per batch (up to 100 rows) instead of two writes per row. When a transaction fails
+    /// because a row changed since the scan, those rows go the one-by-one way, re-read first.
+    /// <paramref name="googleSlots"/> bounds the calls to Google in flight across all batches.
+    /// </summary>
+    public async Task<IReadOnlyList<RefreshResult>> RefreshBatchAsync(IReadOnlyList<Connection> batch, RefreshDue due,
+        SemaphoreSlim googleSlots, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var leased = batch.Where(c => c.Status != ConnectionStatus.ReconnectNeeded && due(c, now)
+                                      && !(c.RetryNotBefore > now) && !(c.RefreshLeaseUntil > now)).ToList();
+        var owner = Guid.NewGuid().ToString("N");
+        foreach (var connection in leased)
+        {
+            connection.RefreshLeaseUntil = now + options.Value.LeaseDuration;
+            connection.RefreshLeaseOwner = owner;
+        }
+
+        if (!await connections.SaveBatchAsync(leased, cancellationToken))
+        {
+            return await Task.WhenAll(batch.Select(c => OneByOneAsync(c, due, googleSlots, cancellationToken)));
+        }
+
+        var others = batch.Except(leased).Select(c => EnsureFreshAsync(c.TenantId, c.ConnectionId, due, c, cancellationToken));
+        var previous = leased.Select(c => c.Status).ToList();
+        var outcomes = await Task.WhenAll(leased.Select(async c =>
+        {
+            await googleSlots.WaitAsync(cancellationToken);
+            try
+            {
+                return await AskGoogleAsync(c);
+            }
+            finally
+            {
+                googleSlots.Release();
+            }
+        }));
+
+        foreach (var connection in leased)
+        {
+            connection.RefreshLeaseUntil = null;
+            connection.RefreshLeaseOwner = null;
+        }
+
+        var results = new List<RefreshResult>(await Task.WhenAll(others));
+        if (await connections.SaveBatchAsync(leased, cancellationToken))
+        {
+            for (var i = 0; i < leased.Count; i++)
+            {
+                results.Add(await ReportAsync(leased[i], previous[i], outcomes[i]));
+            }
+        }
+        else
+        {
+            for (var i = 0; i < leased.Count; i++)
+            {
+                results.Add(await SaveOutcomeAsync(leased[i], previous[i], outcomes[i]));
+            }
+        }
+
+        return results;
+    }
+
+    private async Task<RefreshResult> OneByOneAsync(Connection connection, RefreshDue due, SemaphoreSlim googleSlots, CancellationToken cancellationToken)
+    {
+        await googleSlots.WaitAsync(cancellationToken);
+        try
+        {
+            return await EnsureFreshAsync(connection.TenantId, connection.ConnectionId, due, known: null, cancellationToken);
+        }
+        finally
+        {
+            googleSlots.Release();
+        }
+    }
+
     private async Task<RefreshResult> RefreshUnderLeaseAsync(Connection connection)
+    {
+        var previousStatus = connection.Status;
+        var outcome = await AskGoogleAsync(connection);
+        return await SaveOutcomeAsync(connection, previousStatus, outcome);
+    }
+
+    private sealed record GoogleOutcome(RefreshStatus Status, string? AccessToken = null, TimeSpan? RetryAfter = null);
+
+    /// <summary>Calls Google and writes its answer onto the row, not yet saved: new tokens, a dead grant, or a failure.</summary>
+    private async Task<GoogleOutcome> AskGoogleAsync(Connection connection)
     {
         var refreshToken = await connections.ReadRefreshTokenAsync(connection, CancellationToken.None);
         if (refreshToken is null)
         {
-            return await GrantDeadAsync(connection, "no_refresh_token", "The broker holds no refresh token for this connection. The user must connect again.");
+            return MarkGrantDead(connection, "no_refresh_token", "The broker holds no refresh token for this connection. The user must connect again.");
         }
 
         GrantedTokens tokens;
@@ -145,17 +232,17 @@ public sealed class TokenRefresh(
         }
         catch (GoogleTokenException e) when (e.IsGrantDead)
         {
-            return await GrantDeadAsync(connection, e.Error, GrantDeadReason(connection, e.Error));
+            return MarkGrantDead(connection, e.Error, GrantDeadReason(connection, e.Error));
         }
         catch (GoogleTokenException e)
         {
             // 429/5xx, and also invalid_client: an operator's mistake must not mark users' connections dead.
-            return await FailedAsync(connection, e.Error, e.RetryAfter);
+            return MarkFailed(connection, e.Error, e.RetryAfter);
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutException or OperationCanceledException
                                       or Polly.ExecutionRejectedException)
         {
-            return await FailedAsync(connection, e is HttpRequestException ? "network_error" : "timeout", null);
+            return MarkFailed(connection, e is HttpRequestException ? "network_error" : "timeout", null);
         }
 
         var now = clock.GetUtcNow();
@@ -178,38 +265,25 @@ public sealed class TokenRefresh(
         connection.ConsecutiveFailures = 0;
         connection.LastFailureAt = null;
         connection.RetryNotBefore = null;
-        var saved = await SaveReleasingLeaseAsync(connection);
-        return saved is null
-            ? new RefreshResult(RefreshStatus.Fresh, await connections.GetAsync(connection.TenantId, connection.ConnectionId, CancellationToken.None))
-            : new RefreshResult(RefreshStatus.Refreshed, saved, tokens.AccessToken);
+        return new GoogleOutcome(RefreshStatus.Refreshed, tokens.AccessToken);
     }
 
     /// <summary>
     /// invalid_grant and friends: the connection needs the user. The refresh token stays on the row (a
     /// reconnect or a disconnect replaces or revokes it); nothing is deleted silently.
     /// </summary>
-    private async Task<RefreshResult> GrantDeadAsync(Connection connection, string error, string reason)
+    private GoogleOutcome MarkGrantDead(Connection connection, string error, string reason)
     {
-        var previousStatus = connection.Status;
         connection.Status = ConnectionStatus.ReconnectNeeded;
         connection.StatusReason = reason;
         connection.LastError = error;
         connection.LastFailureAt = clock.GetUtcNow();
         connection.RetryNotBefore = null;
-        var saved = await SaveReleasingLeaseAsync(connection);
-        if (saved is null)
-        {
-            return new RefreshResult(RefreshStatus.Fresh, await connections.GetAsync(connection.TenantId, connection.ConnectionId, CancellationToken.None));
-        }
-
-        logger.LogWarning("Connection {Connection} of tenant {Tenant} needs a reconnect: Google answered {Error}",
-            connection.ConnectionId, connection.TenantId, error);
-        await events.StatusChangedAsync(saved, previousStatus, CancellationToken.None);
-        return new RefreshResult(RefreshStatus.ReconnectNeeded, saved);
+        return new GoogleOutcome(RefreshStatus.ReconnectNeeded);
     }
 
     /// <summary>Google busy or down: back off; count the failure at most once per UTC day (Nango's rule) so an outage condemns no one.</summary>
-    private async Task<RefreshResult> FailedAsync(Connection connection, string error, TimeSpan? retryAfter)
+    private GoogleOutcome MarkFailed(Connection connection, string error, TimeSpan? retryAfter)
     {
         var now = clock.GetUtcNow();
         if (connection.LastFailureAt is not { } last || last.UtcDateTime.Date < now.UtcDateTime.Date)
@@ -223,8 +297,29 @@ public sealed class TokenRefresh(
         var delay = BackOff(connection.ConsecutiveFailures, retryAfter);
         connection.RetryNotBefore = now + delay;
         logger.LogWarning("Refresh of connection {Connection} failed with {Error}; next try in {Delay}", connection.ConnectionId, error, delay);
+        return new GoogleOutcome(RefreshStatus.Failed, RetryAfter: delay);
+    }
+
+    /// <summary>Saves the outcome and releases the lease; if the row changed meanwhile, the other write stands.</summary>
+    private async Task<RefreshResult> SaveOutcomeAsync(Connection connection, string previousStatus, GoogleOutcome outcome)
+    {
         var saved = await SaveReleasingLeaseAsync(connection);
-        return new RefreshResult(RefreshStatus.Failed, saved ?? connection, RetryAfter: delay);
+        return saved is null
+            ? new RefreshResult(RefreshStatus.Fresh, await connections.GetAsync(connection.TenantId, connection.ConnectionId, CancellationToken.None))
+            : await ReportAsync(saved, previousStatus, outcome);
+    }
+
+    /// <summary>After the save: a connection that just needed a reconnect is reported (to Creatio, via the callback queue).</summary>
+    private async Task<RefreshResult> ReportAsync(Connection saved, string previousStatus, GoogleOutcome outcome)
+    {
+        if (outcome.Status == RefreshStatus.ReconnectNeeded && previousStatus != ConnectionStatus.ReconnectNeeded)
+        {
+            logger.LogWarning("Connection {Connection} of tenant {Tenant} needs a reconnect: Google answered {Error}",
+                saved.ConnectionId, saved.TenantId, saved.LastError);
+            await events.StatusChangedAsync(saved, previousStatus, CancellationToken.None);
+        }
+
+        return new RefreshResult(outcome.Status, saved, outcome.AccessToken, outcome.RetryAfter);
     }
 
     /// <summary>Exponential from <see cref="TokenOptions.RetryBaseDelay"/>, never shorter than Retry-After, plus up to 25% jitter so thousands of rows do not retry in step.</summary>

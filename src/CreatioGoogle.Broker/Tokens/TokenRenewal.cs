@@ -34,22 +34,22 @@ public sealed class TokenRenewal(
             $"(Status ne {ConnectionStatus.ReconnectNeeded} and (AccessTokenExpiresAt lt {now + o.RenewalWindow} or LastRenewedAt le {now - o.MaxIdle})) or RefreshTokenKeyVersion ne {keyVersion} or AccessTokenKeyVersion ne {keyVersion}");
 
         int scanned = 0, refreshed = 0, fresh = 0, reconnect = 0, failed = 0, backingOff = 0, reencrypted = 0, errors = 0;
-        await Parallel.ForEachAsync(connections.QueryAsync(filter, cancellationToken),
-            new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism, CancellationToken = cancellationToken },
-            async (connection, ct) =>
+        // Due rows go in per-partition batches (one lease and one save transaction each); the slots bound the
+        // calls to Google in flight. Twice as many batches as fit the slots keep Google busy while others write.
+        var batchSize = Math.Clamp(o.MaxDegreeOfParallelism / 2, 1, 100);
+        using var googleSlots = new SemaphoreSlim(o.MaxDegreeOfParallelism);
+        await Parallel.ForEachAsync(BatchesAsync(connections.QueryAsync(filter, cancellationToken), batchSize, cancellationToken),
+            new ParallelOptions { MaxDegreeOfParallelism = 2 * Math.Max(1, o.MaxDegreeOfParallelism / batchSize), CancellationToken = cancellationToken },
+            async (batch, ct) =>
             {
-                Interlocked.Increment(ref scanned);
+                Interlocked.Add(ref scanned, batch.Count);
+                var due_ = batch.Where(c => c.Status != ConnectionStatus.ReconnectNeeded && due(c, now)).ToList();
+                var waiting = due_.Where(c => c.RetryNotBefore is { } notBefore && notBefore > now).ToList();
+                Interlocked.Add(ref backingOff, waiting.Count);
                 try
                 {
-                    if (connection.Status != ConnectionStatus.ReconnectNeeded && due(connection, now))
+                    foreach (var result in await refresh.RefreshBatchAsync(due_.Except(waiting).ToList(), due, googleSlots, ct))
                     {
-                        if (connection.RetryNotBefore is { } notBefore && notBefore > now)
-                        {
-                            Interlocked.Increment(ref backingOff);
-                            return;
-                        }
-
-                        var result = await refresh.EnsureFreshAsync(connection.TenantId, connection.ConnectionId, due, connection, ct);
                         switch (result.Status)
                         {
                             case RefreshStatus.Refreshed: Interlocked.Increment(ref refreshed); break;
@@ -57,33 +57,67 @@ public sealed class TokenRenewal(
                             case RefreshStatus.Failed: Interlocked.Increment(ref failed); break;
                             default: Interlocked.Increment(ref fresh); break;
                         }
-
-                        return;
                     }
-
-                    if (await connections.NeedsReencryptionAsync(connection, ct))
-                    {
-                        await connections.ReencryptAsync(connection, ct);
-                        await connections.SaveAsync(connection, ct);
-                        Interlocked.Increment(ref reencrypted);
-                    }
-                }
-                catch (RequestFailedException e) when (e.Status is 412 or 404)
-                {
-                    // Changed or deleted since the scan (a refresh, a reconnect, a disconnect): the next run sees it anew.
-                    Interlocked.Increment(ref fresh);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
                 {
-                    // One bad row must not stop thousands of others.
-                    Interlocked.Increment(ref errors);
-                    logger.LogError("Renewal of connection {Connection} failed: {Error}", connection.ConnectionId, e.GetType().Name);
+                    // One bad batch must not stop thousands of others; the next run tries again.
+                    Interlocked.Add(ref errors, due_.Count - waiting.Count);
+                    logger.LogError("Renewal of a batch of {Count} connections failed: {Error}", due_.Count - waiting.Count, e.GetType().Name);
+                }
+
+                foreach (var connection in batch.Except(due_))
+                {
+                    try
+                    {
+                        if (await connections.NeedsReencryptionAsync(connection, ct))
+                        {
+                            await connections.ReencryptAsync(connection, ct);
+                            await connections.SaveAsync(connection, ct);
+                            Interlocked.Increment(ref reencrypted);
+                        }
+                    }
+                    catch (RequestFailedException e) when (e.Status is 412 or 404)
+                    {
+                        // Changed or deleted since the scan (a reconnect, a disconnect): the next run sees it anew.
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                    {
+                        Interlocked.Increment(ref errors);
+                        logger.LogError("Re-encryption of connection {Connection} failed: {Error}", connection.ConnectionId, e.GetType().Name);
+                    }
                 }
             });
 
         var report = new RenewalReport(scanned, refreshed, fresh, reconnect, failed, backingOff, reencrypted, errors);
         logger.LogInformation("Token renewal: {Report}", report);
         return report;
+    }
+
+    /// <summary>Groups the scan into batches of one partition (table transactions cannot span partitions).</summary>
+    private static async IAsyncEnumerable<List<Connection>> BatchesAsync(IAsyncEnumerable<Connection> rows, int size,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var open = new Dictionary<string, List<Connection>>(StringComparer.Ordinal);
+        await foreach (var row in rows.WithCancellation(cancellationToken))
+        {
+            if (!open.TryGetValue(row.PartitionKey, out var batch))
+            {
+                open[row.PartitionKey] = batch = new List<Connection>(size);
+            }
+
+            batch.Add(row);
+            if (batch.Count == size)
+            {
+                open.Remove(row.PartitionKey);
+                yield return batch;
+            }
+        }
+
+        foreach (var batch in open.Values)
+        {
+            yield return batch;
+        }
     }
 
     private static bool IsDue(Connection connection, DateTimeOffset now, TokenOptions o) =>
