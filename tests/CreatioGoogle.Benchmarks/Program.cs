@@ -9,7 +9,7 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: CreatioGoogle.Benchmarks renew [--connections 10000] [--latency 50] [--concurrency 64]");
+    Console.Error.WriteLine("usage: CreatioGoogle.Benchmarks renew [--connections 10000] [--latency 50] [--concurrency 64] [--openid]");
     Console.Error.WriteLine("       CreatioGoogle.Benchmarks contacts [contacts=10000] [latencyMs=50]");
     return 2;
 }
