@@ -33,6 +33,7 @@ public sealed class RunningBroker : IAsyncDisposable
     public string ApiKey => Settings["Secrets:tenant-acme-api-key"]!;
     public string TablePrefix => Settings["Storage:TablePrefix"]!;
     public CreatioGoogle.Sandbox.Google.SandboxGoogle Google => _environment.Google!;
+    public IServiceProvider Services => _app.Services;
     public ConnectionStore Connections => _app.Services.GetRequiredService<ConnectionStore>();
 
     /// <summary>A browser that does not follow redirects: each hop is made, and checked, by the test.</summary>
