@@ -35,22 +35,7 @@ public sealed class LinkStore(BrokerTables tables)
     public async Task SaveAsync(Link link, Link? previous, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(BrokerTables.Links, cancellationToken);
-        var actions = new List<TableTransactionAction>
-        {
-            new(TableTransactionActionType.UpsertReplace, Copy(link, Link.GoogleKey(link.Feature, link.GoogleId))),
-            new(TableTransactionActionType.UpsertReplace, Copy(link, Link.CreatioKey(link.Feature, link.CreatioId))),
-        };
-        if (previous is not null && previous.GoogleId != link.GoogleId)
-        {
-            actions.Add(new(TableTransactionActionType.Delete, Keys(link.PartitionKey, Link.GoogleKey(previous.Feature, previous.GoogleId))));
-        }
-
-        if (previous is not null && previous.CreatioId != link.CreatioId)
-        {
-            actions.Add(new(TableTransactionActionType.Delete, Keys(link.PartitionKey, Link.CreatioKey(previous.Feature, previous.CreatioId))));
-        }
-
-        await table.SubmitTransactionAsync(actions, cancellationToken);
+        await table.SubmitTransactionAsync(SaveActions(link, previous), cancellationToken);
     }
 
     /// <summary>
@@ -120,11 +105,7 @@ public sealed class LinkStore(BrokerTables tables)
     public async Task DeleteAsync(Link link, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(BrokerTables.Links, cancellationToken);
-        await table.SubmitTransactionAsync(
-        [
-            new(TableTransactionActionType.Delete, Keys(link.PartitionKey, Link.GoogleKey(link.Feature, link.GoogleId))),
-            new(TableTransactionActionType.Delete, Keys(link.PartitionKey, Link.CreatioKey(link.Feature, link.CreatioId))),
-        ], cancellationToken);
+        await table.SubmitTransactionAsync(DeleteActions(link), cancellationToken);
     }
 
     public async Task DeleteConnectionAsync(string connectionId, CancellationToken cancellationToken)

@@ -62,7 +62,7 @@ public sealed class AzuriteInstance : IAsyncDisposable
     /// <summary>A private, in-memory Azurite on free ports: for tests, isolated from anything else running.</summary>
     public static Task<AzuriteInstance> StartInMemoryAsync(CancellationToken cancellationToken)
     {
-        return StartAsync(FreePort(), FreePort(), FreePort(), ["--inMemoryPersistence"], cancellationToken);
+        return StartAsync(LoopbackHost.FreePort(), LoopbackHost.FreePort(), LoopbackHost.FreePort(), ["--inMemoryPersistence"], cancellationToken);
     }
 
     private static async Task<AzuriteInstance> StartAsync(
@@ -176,12 +176,6 @@ public sealed class AzuriteInstance : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -98,23 +98,14 @@ public sealed class SandboxCreatio : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.SessionTimeout, TimeSpan.Zero, nameof(options.SessionTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.AccessTokenLifetime, TimeSpan.Zero, nameof(options.AccessTokenLifetime));
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = typeof(SandboxCreatio).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-
-        // Request logging would print passwords and cookies: log nothing.
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
+        var builder = LoopbackHost.CreateBuilder(options.Port);
 
         var app = builder.Build();
         var sandbox = new SandboxCreatio(options, app);
         try
         {
             await app.StartAsync(ct);
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            sandbox.BaseUrl = new Uri(address.TrimEnd('/') + "/");
+            sandbox.BaseUrl = LoopbackHost.BaseUrlOf(app);
             return sandbox;
         }
         catch

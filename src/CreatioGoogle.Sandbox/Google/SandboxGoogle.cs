@@ -105,23 +105,14 @@ public sealed class SandboxGoogle : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
 
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ApplicationName = typeof(SandboxGoogle).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-
-        // Request logging would print query strings (/revoke?token=...): log nothing.
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
+        var builder = LoopbackHost.CreateBuilder(options.Port);
 
         var app = builder.Build();
         var sandbox = new SandboxGoogle(options, app);
         try
         {
             await app.StartAsync(ct);
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            sandbox.BaseUrl = new Uri(address.TrimEnd('/') + "/");
+            sandbox.BaseUrl = LoopbackHost.BaseUrlOf(app);
             return sandbox;
         }
         catch

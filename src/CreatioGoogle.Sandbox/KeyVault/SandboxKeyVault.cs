@@ -104,16 +104,12 @@ public sealed partial class SandboxKeyVault : IAsyncDisposable
 
     private async Task ListenAsync(int port, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(Certificate)));
+        var builder = LoopbackHost.CreateBuilder(port, listen => listen.UseHttps(Certificate));
         var app = builder.Build();
         app.Run(HandleAsync);
         await app.StartAsync(cancellationToken);
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        VaultUri = new Uri(new Uri(address).GetLeftPart(UriPartial.Authority) + "/");
+        VaultUri = LoopbackHost.BaseUrlOf(app);
         _app = app;
     }
 

@@ -28,9 +28,7 @@ public sealed class CallbackReceiver : IAsyncDisposable
 
     public static async Task<CallbackReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var builder = CreatioGoogle.Sandbox.LoopbackHost.CreateBuilder(0);
         var app = builder.Build();
         var receiver = new CallbackReceiver(app);
         app.MapPost("/0/rest/GoogleBrokerStatus", async (HttpContext ctx) =>
@@ -40,8 +38,7 @@ public sealed class CallbackReceiver : IAsyncDisposable
             ctx.Response.StatusCode = receiver.StatusCode;
         });
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        receiver.Url = new Uri(address.TrimEnd('/') + "/0/rest/GoogleBrokerStatus");
+        receiver.Url = new Uri(CreatioGoogle.Sandbox.LoopbackHost.BaseUrlOf(app), "0/rest/GoogleBrokerStatus");
         return receiver;
     }
 

@@ -41,7 +41,7 @@ public sealed class RunningBroker : IAsyncDisposable
 
     public static async Task<RunningBroker> StartAsync(Action<Dictionary<string, string?>>? configure = null)
     {
-        var baseUrl = new Uri($"http://127.0.0.1:{FreePort()}");
+        var baseUrl = new Uri($"http://127.0.0.1:{CreatioGoogle.Sandbox.LoopbackHost.FreePort()}");
         var settings = new Dictionary<string, string?>
         {
             ["AzureWebJobsStorage"] = await SharedAzurite.ConnectionStringAsync(),
@@ -88,12 +88,6 @@ public sealed class RunningBroker : IAsyncDisposable
         return (json.GetProperty("connectionId").GetString()!, new Uri(json.GetProperty("authorizationUrl").GetString()!));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {
