@@ -16,7 +16,7 @@ public sealed class TokenFunctions(ConnectionsApi api, TokenRenewal renewal)
         CancellationToken cancellationToken) =>
         api.GetTokenAsync(request, id, cancellationToken);
 
-    /// <summary>Schedule from the app setting <c>RenewTokensSchedule</c> (default <c>0 */5 * * * *</c>, set by infra and local.settings.json).</summary>
+    /// <summary>Schedule from the app setting <c>RenewTokensSchedule</c> (default <c>0 */5 * * * *</c>; set by infra in Azure, by local.settings.json under func start).</summary>
     [Function("RenewTokens")]
     public Task RenewTokens([TimerTrigger("%" + TokenOptions.RenewScheduleSetting + "%")] TimerInfo timer, CancellationToken cancellationToken) =>
         renewal.RunAsync(cancellationToken);
