@@ -1,3 +1,4 @@
+using CreatioGoogle.Broker.Connections;
 using CreatioGoogle.Broker.Http;
 using CreatioGoogle.Broker.Tokens;
 using Microsoft.AspNetCore.Http;
@@ -7,7 +8,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace CreatioGoogle.Functions.Tokens;
 
 /// <summary>Access tokens for Creatio, and the timer that keeps them fresh.</summary>
-public sealed class TokenFunctions(ConnectionsApi api, TokenRenewal renewal)
+public sealed class TokenFunctions(ConnectionsApi api, TokenRenewal renewal, PendingAuthorizationStore pendingAuthorizations)
 {
     [Function("GetAccessToken")]
     public Task<IActionResult> GetAccessToken(
@@ -17,7 +18,11 @@ public sealed class TokenFunctions(ConnectionsApi api, TokenRenewal renewal)
         api.GetTokenAsync(request, id, cancellationToken);
 
     /// <summary>Schedule from the app setting <c>RenewTokensSchedule</c> (default <c>0 */5 * * * *</c>; set by infra in Azure, by local.settings.json under func start).</summary>
+    /// <remarks>Also sweeps connect links that expired more than a day ago.</remarks>
     [Function("RenewTokens")]
-    public Task RenewTokens([TimerTrigger("%" + TokenOptions.RenewScheduleSetting + "%")] TimerInfo timer, CancellationToken cancellationToken) =>
-        renewal.RunAsync(cancellationToken);
+    public async Task RenewTokens([TimerTrigger("%" + TokenOptions.RenewScheduleSetting + "%")] TimerInfo timer, CancellationToken cancellationToken)
+    {
+        await renewal.RunAsync(cancellationToken);
+        await pendingAuthorizations.SweepAsync(cancellationToken);
+    }
 }

@@ -4,6 +4,7 @@ using CreatioGoogle.Broker.Connections;
 using CreatioGoogle.Broker.Google;
 using CreatioGoogle.Broker.Storage;
 using CreatioGoogle.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CreatioGoogle.Tests.Connect;
 
@@ -323,5 +324,22 @@ public sealed class ConnectFlowTests
         Assert.Equal(502, outcome.Page!.StatusCode);
         Assert.Contains("start again", outcome.Page.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Null(await world.Connections.GetAsync(BrokerWorld.TenantId, started.ConnectionId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Pending_authorizations_are_swept_a_day_after_they_expire()
+    {
+        await using var world = await BrokerWorld.StartAsync();
+        var old = await world.StartConnectAsync(world.Request(Features.Mail));
+        var oldRedirect = await GoogleConsent.DecideAsync(world.Browser, old.AuthorizationUrl, "alice@example.com");
+        world.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(11));
+        await world.StartConnectAsync(world.Request(Features.Mail));
+        var store = world.Services.GetRequiredService<PendingAuthorizationStore>();
+
+        var swept = await store.SweepAsync(CancellationToken.None);
+
+        Assert.Equal(1, swept); // the old one only; the new one is still pending
+        var outcome = await world.ConnectFlow.CompleteAsync(BrokerWorld.CallbackOf(oldRedirect), CancellationToken.None);
+        Assert.Equal(400, outcome.Page!.StatusCode);
     }
 }
