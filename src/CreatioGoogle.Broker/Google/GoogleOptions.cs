@@ -16,7 +16,7 @@ public sealed class GoogleOptions
     [Required] public Uri CertificatesUrl { get; set; } = new("https://www.googleapis.com/oauth2/v3/certs");
 
     /// <summary>ID-token issuers accepted; Google uses both forms.</summary>
-    [MinLength(1)] public List<string> Issuers { get; set; } = [];
+    public List<string> Issuers { get; set; } = [];
 
     public IReadOnlyList<string> EffectiveIssuers =>
         Issuers.Count > 0 ? Issuers : ["https://accounts.google.com", "accounts.google.com"];

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using CreatioGoogle.Broker;
 using CreatioGoogle.Broker.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CreatioGoogle.Tests.Deployment;
 
@@ -62,6 +65,34 @@ public sealed class ConfigurationContractTests
     }
 
     [Fact]
+    public void The_broker_starts_with_exactly_the_settings_infra_provides()
+    {
+        // Options are validated at start: a setting the code needs at start but infra lacks stops the app in Azure.
+        var values = ReadInfraAppSettingValues().ToDictionary(
+            s => s.Key.Replace("__", ":", StringComparison.Ordinal),
+            s => (string?)(s.Value ?? Placeholder(s.Key)));
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        using var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection()
+            .AddLogging()
+            .AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(configuration)
+            .AddBroker(configuration)
+            .BuildServiceProvider();
+
+        var problem = Record.Exception(() => services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate());
+
+        Assert.True(problem is null, "The broker would not start with infra's app settings: " + problem?.Message);
+        Assert.IsType<CreatioGoogle.Broker.Secrets.KeyVaultSecretStore>(services.GetRequiredService<CreatioGoogle.Broker.Secrets.ISecretStore>());
+    }
+
+    /// <summary>A stand-in for a value infra computes at deployment (a resource's endpoint, an identity's id).</summary>
+    private static string Placeholder(string name) =>
+        name.EndsWith("Uri", StringComparison.OrdinalIgnoreCase) || name.EndsWith("Url", StringComparison.OrdinalIgnoreCase)
+            ? "https://example.net/"
+            : name.Contains("clientId", StringComparison.OrdinalIgnoreCase) || name == "AZURE_CLIENT_ID"
+                ? Guid.NewGuid().ToString()
+                : "placeholder";
+
+    [Fact]
     public void The_check_reports_a_missing_and_an_unknown_setting()
     {
         // Guards the guard: a broken deployment must produce problems, not an empty list.
@@ -71,6 +102,46 @@ public sealed class ConfigurationContractTests
 
         Assert.Equal(["KeyVault__VaultUri"], missing);
         Assert.Equal(["KeyVault__VaultUrl"], unknown);
+    }
+
+    /// <summary>Infra's app settings with their literal values; null where the value is an ARM expression.</summary>
+    private static Dictionary<string, string?> ReadInfraAppSettingValues()
+    {
+        var root = RepositoryRoot();
+        using var template = JsonDocument.Parse(RunBicep(root, "build", Path.Combine(root, "infra", "main.bicep"), "--stdout"));
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        CollectValues(template.RootElement, values);
+        Assert.NotEmpty(values);
+        return values;
+    }
+
+    private static void CollectValues(JsonElement element, Dictionary<string, string?> values)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            if (element.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+                && string.Equals(type.GetString(), "Microsoft.Web/sites/config", StringComparison.OrdinalIgnoreCase)
+                && element.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var setting in properties.EnumerateObject())
+                {
+                    var text = setting.Value.ValueKind == JsonValueKind.String ? setting.Value.GetString() : null;
+                    values[setting.Name] = text is null || text.StartsWith('[') ? null : text;
+                }
+            }
+
+            foreach (var property in element.EnumerateObject())
+            {
+                CollectValues(property.Value, values);
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            {
+                CollectValues(item, values);
+            }
+        }
     }
 
     private static IReadOnlySet<string> ReadInfraAppSettings()
