@@ -82,6 +82,11 @@ public sealed class ConfigurationContractTests
 
         Assert.True(problem is null, "The broker would not start with infra's app settings: " + problem?.Message);
         Assert.IsType<CreatioGoogle.Broker.Secrets.KeyVaultSecretStore>(services.GetRequiredService<CreatioGoogle.Broker.Secrets.ISecretStore>());
+        // What the functions are built from resolves too (identity-based storage clients, the sync and token services).
+        Assert.NotNull(services.GetRequiredService<CreatioGoogle.Broker.Http.ConnectionsApi>());
+        Assert.NotNull(services.GetRequiredService<CreatioGoogle.Broker.Sync.SyncRunner>());
+        Assert.NotNull(services.GetRequiredService<CreatioGoogle.Broker.Sync.SyncScheduler>());
+        Assert.NotNull(services.GetRequiredService<CreatioGoogle.Broker.Tokens.TokenRenewal>());
     }
 
     /// <summary>A stand-in for a value infra computes at deployment (a resource's endpoint, an identity's id).</summary>
