@@ -43,7 +43,9 @@ public sealed class ConnectionsApi(
     public Task<IActionResult> GetTokenAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken) =>
         AsTenantAsync(request, cancellationToken, async tenant =>
         {
-            var answer = await tokens.GetAccessTokenAsync(tenant, connectionId, cancellationToken);
+            // ?refresh=true: Google refused the token Creatio holds, so a stored one will not do.
+            var forceRefresh = string.Equals(request.Query["refresh"], "true", StringComparison.OrdinalIgnoreCase);
+            var answer = await tokens.GetAccessTokenAsync(tenant, connectionId, forceRefresh, cancellationToken);
             // A token must not sit in a proxy's or browser's cache.
             request.HttpContext.Response.Headers.CacheControl = "no-store";
             switch (answer)

@@ -34,11 +34,21 @@ public sealed class TokenService(
     IOptions<TokenOptions> options,
     TimeProvider clock)
 {
-    public async Task<TokenAnswer> GetAccessTokenAsync(Tenant tenant, string connectionId, CancellationToken cancellationToken)
+    public Task<TokenAnswer> GetAccessTokenAsync(Tenant tenant, string connectionId, CancellationToken cancellationToken) =>
+        GetAccessTokenAsync(tenant, connectionId, forceRefresh: false, cancellationToken);
+
+    /// <param name="forceRefresh">
+    /// Refresh even if the stored token has not expired: Creatio asks for this when Google refused the token it had
+    /// (revoked access, changed password). Requests that arrive while such a refresh runs share it: a refresh that
+    /// happened after this request began is as good as its own.
+    /// </param>
+    public async Task<TokenAnswer> GetAccessTokenAsync(Tenant tenant, string connectionId, bool forceRefresh, CancellationToken cancellationToken)
     {
         var margin = options.Value.RefreshMargin;
+        var requestedAt = clock.GetUtcNow();
         var result = await refresh.EnsureFreshAsync(tenant.Id, connectionId,
-            (connection, now) => connection.AccessTokenExpiresAt is not { } expiresAt || expiresAt - now <= margin,
+            (connection, now) => connection.AccessTokenExpiresAt is not { } expiresAt || expiresAt - now <= margin
+                || (forceRefresh && (connection.LastRenewedAt is not { } renewed || renewed < requestedAt)),
             known: null, cancellationToken);
 
         switch (result.Status)

@@ -172,4 +172,38 @@ public sealed class TokenApiTests
         Assert.Equal(1, world.Google.RefreshCount);
         Assert.True(world.Google.IsAccessTokenValid(tokens[0]));
     }
+
+    [Fact]
+    public async Task Forced_refresh_finds_a_grant_revoked_before_its_token_expired_and_asks_for_a_reconnect()
+    {
+        await using var world = await BrokerWorld.StartAsync();
+        var connection = await world.ConnectedAsync();
+        world.Clock.Advance(TimeSpan.FromMinutes(1));
+        world.Google.RevokeAllFor("alice@example.com");
+
+        var stored = await world.CallAsync((api, r) => api.GetTokenAsync(r, connection.ConnectionId, default), "POST");
+        var forced = await world.CallAsync((api, r) => api.GetTokenAsync(r, connection.ConnectionId, default), "POST", query: "?refresh=true");
+
+        Assert.Equal(200, stored.Status); // the broker cannot know before it asks Google
+        Assert.Equal(409, forced.Status);
+        Assert.StartsWith(world.Google.AuthorizationEndpoint.ToString(), forced.Json.GetProperty("connectUrl").GetString(), StringComparison.Ordinal);
+        Assert.Equal(ConnectionStatus.ReconnectNeeded, (await world.ReloadAsync(connection)).Status);
+    }
+
+    [Fact]
+    public async Task Concurrent_forced_refreshes_share_one_call_to_google()
+    {
+        await using var world = await BrokerWorld.StartAsync();
+        var connection = await world.ConnectedAsync();
+        var old = await world.Connections.ReadAccessTokenAsync(connection, default);
+        world.Clock.Advance(TimeSpan.FromSeconds(1));
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
+            world.CallAsync((api, r) => api.GetTokenAsync(r, connection.ConnectionId, default), "POST", query: "?refresh=true")));
+
+        Assert.All(responses, r => Assert.Equal(200, r.Status));
+        var tokens = responses.Select(r => r.Json.GetProperty("accessToken").GetString()).Distinct().ToList();
+        Assert.Equal(1, world.Google.RefreshCount);
+        Assert.NotEqual(old, Assert.Single(tokens));
+    }
 }
