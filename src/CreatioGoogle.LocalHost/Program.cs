@@ -13,6 +13,15 @@ await using (local)
         : $"  storage:  Azurite on 127.0.0.1:{local.Azurite.TablePort} (tables){(local.Azurite.StartedByUs ? ", started for this run" : ", already running")}");
     Console.WriteLine(local.Google is null ? "  Google:   as configured" : $"  Google:   sandbox at {local.Google.BaseUrl} (accounts alice@example.com, bob@example.com)");
     Console.WriteLine(local.SecretsFile is null ? "  secrets:  Key Vault" : $"  secrets:  {local.SecretsFile} (the demo tenant's API key is 'tenant-demo-api-key' there)");
+    if (local.RotatedTokenKey)
+    {
+        Console.WriteLine("  rotated:  a new token-encryption key; rows under the old one are re-encrypted by RenewTokens");
+    }
+
+    if (local.Google is not null)
+    {
+        Console.WriteLine($"  levers:   POST {local.Google.BaseUrl}_sandbox/revoke?email=alice@example.com | _sandbox/outage?count=10&status=503&retryAfter=30");
+    }
     if (local.HasDemoTenant)
     {
         Console.WriteLine();

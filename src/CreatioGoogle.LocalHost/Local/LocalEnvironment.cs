@@ -70,7 +70,12 @@ public sealed class LocalEnvironment : IAsyncDisposable
         Settings["AzureWebJobsStorage"] = Azurite.ConnectionString;
     }
 
-    /// <summary>Local secrets live in a file outside git, made once with fresh random values.</summary>
+    /// <summary>
+    /// Local secrets live in a file outside git, made once with fresh random values. Setting
+    /// <c>LocalRun:RotateTokenKey=true</c> (command line <c>--LocalRun:RotateTokenKey=true</c>) makes a new
+    /// token-encryption key and files the old one under <c>SecretVersions</c>, as a new Key Vault version would:
+    /// rows under the old key stay readable and the RenewTokens timer re-encrypts them.
+    /// </summary>
     private void PrepareSecrets(IConfiguration configuration, string dataDirectory)
     {
         if (!string.IsNullOrEmpty(configuration["KeyVault:VaultUri"]))
@@ -80,7 +85,18 @@ public sealed class LocalEnvironment : IAsyncDisposable
 
         SecretsFile = Path.Combine(dataDirectory, "secrets.json");
         var secrets = File.Exists(SecretsFile) ? JsonNode.Parse(File.ReadAllText(SecretsFile))!.AsObject() : [];
+        var versions = secrets[LocalSecretStore.VersionsSection] as JsonObject ?? [];
+        secrets.Remove(LocalSecretStore.VersionsSection);
         var changed = false;
+        if (configuration.GetValue<bool>("LocalRun:RotateTokenKey") && secrets[SecretNames.TokenEncryptionKey]?.GetValue<string>() is { } oldKey)
+        {
+            var keyVersions = versions[SecretNames.TokenEncryptionKey] as JsonObject ?? [];
+            keyVersions[LocalSecretStore.VersionOf(oldKey)] = oldKey;
+            versions[SecretNames.TokenEncryptionKey] = keyVersions;
+            secrets.Remove(SecretNames.TokenEncryptionKey);
+            RotatedTokenKey = true;
+        }
+
         foreach (var name in (string[])[SecretNames.TokenEncryptionKey, SecretNames.TenantApiKey(DemoTenant)])
         {
             if (secrets[name] is null)
@@ -90,17 +106,29 @@ public sealed class LocalEnvironment : IAsyncDisposable
             }
         }
 
-        if (changed)
-        {
-            Directory.CreateDirectory(dataDirectory);
-            File.WriteAllText(SecretsFile, secrets.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        }
-
         foreach (var (name, value) in secrets)
         {
             SetDefault(configuration, $"Secrets:{name}", value?.GetValue<string>());
         }
+
+        foreach (var (name, byVersion) in versions)
+        {
+            foreach (var (version, value) in byVersion!.AsObject())
+            {
+                SetDefault(configuration, $"{LocalSecretStore.VersionsSection}:{name}:{version}", value?.GetValue<string>());
+            }
+        }
+
+        if (changed)
+        {
+            secrets[LocalSecretStore.VersionsSection] = versions;
+            Directory.CreateDirectory(dataDirectory);
+            File.WriteAllText(SecretsFile, secrets.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
     }
+
+    /// <summary>True when this run made a new token-encryption key (LocalRun:RotateTokenKey).</summary>
+    public bool RotatedTokenKey { get; private set; }
 
     private async Task PrepareGoogleAsync(IConfiguration configuration, CancellationToken cancellationToken)
     {

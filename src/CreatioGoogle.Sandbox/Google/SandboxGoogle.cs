@@ -60,6 +60,7 @@ public sealed class SandboxGoogle : IAsyncDisposable
         var peopleApi = new PeopleApi(_store.FindLiveAccessToken, peopleStore);
         peopleApi.Map(app);
         People = new SandboxPeople(peopleApi, peopleStore, AccountByEmail);
+        ControlEndpoints.Map(app, this);
     }
 
     public Uri BaseUrl { get; private set; } = null!;

@@ -1,0 +1,41 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace CreatioGoogle.Sandbox.Google;
+
+/// <summary>
+/// Not Google's API: levers for a person trying the broker against the sandbox from outside the process (the
+/// local run), the same ones tests pull in-process. POST <c>/_sandbox/revoke?email=</c> plays a user removing the
+/// app's access; POST <c>/_sandbox/outage?count=&amp;status=&amp;retryAfter=</c> makes the next token calls fail;
+/// POST <c>/_sandbox/latency?ms=</c> slows the token endpoint; GET <c>/_sandbox/stats</c> counts calls.
+/// </summary>
+internal static class ControlEndpoints
+{
+    public static void Map(WebApplication app, SandboxGoogle google)
+    {
+        app.MapPost("/_sandbox/revoke", (string email) =>
+        {
+            google.RevokeAllFor(email);
+            return Results.Text($"Access of {email} revoked: its refresh tokens now get invalid_grant.\n");
+        });
+        app.MapPost("/_sandbox/outage", (int? count, int? status, int? retryAfter) =>
+        {
+            var code = status ?? 503;
+            if (code is < 400 or > 599)
+            {
+                return Results.BadRequest("status must be 400-599\n");
+            }
+
+            google.InjectTokenEndpointFailures(count ?? 10, code, retryAfter is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+            return Results.Text($"The next {count ?? 10} token calls answer {code}.\n");
+        });
+        app.MapPost("/_sandbox/latency", (int ms) =>
+        {
+            google.TokenEndpointLatency = TimeSpan.FromMilliseconds(Math.Max(0, ms));
+            return Results.Text($"Token endpoint latency {ms} ms.\n");
+        });
+        app.MapGet("/_sandbox/stats", () => Results.Text(string.Create(CultureInfo.InvariantCulture,
+            $"refreshes {google.RefreshCount}\ncode exchanges {google.CodeExchangeCount}\n")));
+    }
+}
