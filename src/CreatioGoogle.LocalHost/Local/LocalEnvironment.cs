@@ -123,7 +123,8 @@ public sealed class LocalEnvironment : IAsyncDisposable
         {
             secrets[LocalSecretStore.VersionsSection] = versions;
             Directory.CreateDirectory(dataDirectory);
-            File.WriteAllText(SecretsFile, secrets.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            // Relaxed escaping keeps base64 readable ("+" stays "+"), so a person can copy a key out of the file.
+            File.WriteAllText(SecretsFile, secrets.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
     }
 
@@ -166,7 +167,8 @@ public sealed class LocalEnvironment : IAsyncDisposable
         }
 
         HasDemoTenant = true;
-        Settings[$"Tenants:{DemoTenant}:ReturnUrls:0"] = new Uri(PublicBaseUrl, TryPage.ReturnPath).ToString();
+        // The demo "Creatio" is this host itself: its try page is where the browser returns.
+        Settings[$"Tenants:{DemoTenant}:ReturnUrls:0"] = new Uri(PublicBaseUrl, "/").ToString();
     }
 
     /// <summary>The demo tenant's Creatio is the sandbox, with a user who owns a few contacts to sync.</summary>
