@@ -29,6 +29,25 @@ public static class LoopbackHost
         return builder;
     }
 
+    /// <summary>
+    /// Starts a simulator's app and hands it its address; a simulator that fails to start is disposed, not leaked.
+    /// </summary>
+    public static async Task<T> StartAsync<T>(WebApplication app, T simulator, Action<Uri> bound, CancellationToken cancellationToken)
+        where T : IAsyncDisposable
+    {
+        try
+        {
+            await app.StartAsync(cancellationToken);
+            bound(BaseUrlOf(app));
+            return simulator;
+        }
+        catch
+        {
+            await simulator.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>The started app's address, ending in '/'.</summary>
     public static Uri BaseUrlOf(WebApplication app)
     {

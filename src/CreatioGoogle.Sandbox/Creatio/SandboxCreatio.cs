@@ -34,7 +34,7 @@ public sealed class SandboxCreatio : IAsyncDisposable
     private int _faultsRemaining;
     private int _faultStatus;
     private int _total;
-    private long _latencyTicks;
+    private readonly SimulatedLatency _latency = new();
     private int _disposed;
 
     private SandboxCreatio(SandboxCreatioOptions options, WebApplication app)
@@ -70,12 +70,8 @@ public sealed class SandboxCreatio : IAsyncDisposable
     /// <summary>Real-time delay added to every request.</summary>
     public TimeSpan Latency
     {
-        get => TimeSpan.FromTicks(Volatile.Read(ref _latencyTicks));
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            Volatile.Write(ref _latencyTicks, value.Ticks);
-        }
+        get => _latency.Value;
+        set => _latency.Value = value;
     }
 
     /// <summary>Every HTTP request received, whatever its answer.</summary>
@@ -93,21 +89,9 @@ public sealed class SandboxCreatio : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.SessionTimeout, TimeSpan.Zero, nameof(options.SessionTimeout));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.AccessTokenLifetime, TimeSpan.Zero, nameof(options.AccessTokenLifetime));
 
-        var builder = LoopbackHost.CreateBuilder(options.Port);
-
-        var app = builder.Build();
+        var app = LoopbackHost.CreateBuilder(options.Port).Build();
         var sandbox = new SandboxCreatio(options, app);
-        try
-        {
-            await app.StartAsync(ct);
-            sandbox.BaseUrl = LoopbackHost.BaseUrlOf(app);
-            return sandbox;
-        }
-        catch
-        {
-            await sandbox.DisposeAsync();
-            throw;
-        }
+        return await LoopbackHost.StartAsync(app, sandbox, url => sandbox.BaseUrl = url, ct);
     }
 
     /// <summary>Requests of one kind received (including rejected and fault-injected ones).</summary>
@@ -180,12 +164,7 @@ public sealed class SandboxCreatio : IAsyncDisposable
     {
         Interlocked.Increment(ref _total);
         Count(kind);
-        var latency = Latency;
-        if (latency > TimeSpan.Zero)
-        {
-            // Real time on purpose: a fake clock must not freeze HTTP calls.
-            await Task.Delay(latency, ctx.RequestAborted);
-        }
+        await _latency.WaitAsync(ctx.RequestAborted);
     }
 
     private void Count(CreatioRequestKind kind) => _counts.AddOrUpdate(kind, 1, (_, n) => n + 1);

@@ -7,17 +7,15 @@ internal sealed class FaultInjector
     private int _remaining;
     private int _statusCode;
     private TimeSpan? _retryAfter;
-    private long _latencyTicks;
+    private readonly SimulatedLatency _latency = new();
 
     public TimeSpan Latency
     {
-        get => TimeSpan.FromTicks(Volatile.Read(ref _latencyTicks));
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            Volatile.Write(ref _latencyTicks, value.Ticks);
-        }
+        get => _latency.Value;
+        set => _latency.Value = value;
     }
+
+    public Task DelayAsync(CancellationToken cancellationToken) => _latency.WaitAsync(cancellationToken);
 
     public void Inject(int count, int statusCode, TimeSpan? retryAfter)
     {

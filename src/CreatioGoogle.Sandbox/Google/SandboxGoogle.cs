@@ -101,21 +101,9 @@ public sealed class SandboxGoogle : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
 
-        var builder = LoopbackHost.CreateBuilder(options.Port);
-
-        var app = builder.Build();
+        var app = LoopbackHost.CreateBuilder(options.Port).Build();
         var sandbox = new SandboxGoogle(options, app);
-        try
-        {
-            await app.StartAsync(ct);
-            sandbox.BaseUrl = LoopbackHost.BaseUrlOf(app);
-            return sandbox;
-        }
-        catch
-        {
-            await sandbox.DisposeAsync();
-            throw;
-        }
+        return await LoopbackHost.StartAsync(app, sandbox, url => sandbox.BaseUrl = url, ct);
     }
 
     /// <summary>Like the user removing access at myaccount.google.com: all their grants, refresh and access tokens die.</summary>

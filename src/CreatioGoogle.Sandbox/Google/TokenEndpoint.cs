@@ -25,12 +25,7 @@ internal sealed class TokenEndpoint(
     {
         var ct = ctx.RequestAborted;
 
-        // Real time on purpose: a FakeTimeProvider clock must not freeze HTTP calls.
-        var latency = faults.Latency;
-        if (latency > TimeSpan.Zero)
-        {
-            await Task.Delay(latency, ct);
-        }
+        await faults.DelayAsync(ct);
 
         var form = ctx.Request.HasFormContentType ? await ctx.Request.ReadFormAsync(ct) : null;
         var grantType = form is null ? null : One(form["grant_type"]);

@@ -27,16 +27,12 @@ internal sealed class PeopleApi(Func<string, (SandboxAccount Account, IReadOnlyC
     private readonly ConcurrentDictionary<string, int> _mutationsInFlight = new(StringComparer.Ordinal);
     private readonly List<Injection> _injections = [];
     private readonly Lock _faultGate = new();
-    private long _latencyTicks;
+    private readonly SimulatedLatency _latency = new();
 
     public TimeSpan Latency
     {
-        get => TimeSpan.FromTicks(Volatile.Read(ref _latencyTicks));
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            Volatile.Write(ref _latencyTicks, value.Ticks);
-        }
+        get => _latency.Value;
+        set => _latency.Value = value;
     }
 
     public bool RejectConcurrentMutations { get; set; } = true;
@@ -124,10 +120,7 @@ internal sealed class PeopleApi(Func<string, (SandboxAccount Account, IReadOnlyC
                 }
             }
 
-            if (Latency > TimeSpan.Zero)
-            {
-                await Task.Delay(Latency, ctx.RequestAborted);
-            }
+            await _latency.WaitAsync(ctx.RequestAborted);
 
             var body = await handler(sub, ctx);
             ctx.Response.StatusCode = 200;
