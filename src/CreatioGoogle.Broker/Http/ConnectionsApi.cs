@@ -117,12 +117,8 @@ public sealed class ConnectionsApi(
             : outcome.Page!.ToActionResult();
     }
 
-    private async Task<IActionResult> AsTenantAsync(HttpRequest request, CancellationToken cancellationToken, Func<Tenant, Task<IActionResult>> handle)
-    {
-        var tenant = await authenticator.AuthenticateAsync(
-            request.Headers[TenantAuthenticator.TenantHeader], request.Headers[TenantAuthenticator.ApiKeyHeader], cancellationToken);
-        return tenant is null ? ApiProblem.Unauthorized() : await handle(tenant);
-    }
+    private Task<IActionResult> AsTenantAsync(HttpRequest request, CancellationToken cancellationToken, Func<Tenant, Task<IActionResult>> handle) =>
+        authenticator.ForTenantAsync(request, handle, cancellationToken);
 
     private static async Task<(T? Body, IActionResult? Problem)> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class

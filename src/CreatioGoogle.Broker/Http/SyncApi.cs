@@ -10,15 +10,11 @@ namespace CreatioGoogle.Broker.Http;
 public sealed class SyncApi(TenantAuthenticator authenticator, ConnectionStore connections, SyncQueue queue,
     IEnumerable<ISyncFeature> features, TimeProvider clock)
 {
-    public async Task<IActionResult> SyncNowAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken)
-    {
-        var tenant = await authenticator.AuthenticateAsync(
-            request.Headers[TenantAuthenticator.TenantHeader], request.Headers[TenantAuthenticator.ApiKeyHeader], cancellationToken);
-        if (tenant is null)
-        {
-            return ApiProblem.Unauthorized();
-        }
+    public Task<IActionResult> SyncNowAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken) =>
+        authenticator.ForTenantAsync(request, tenant => SyncNowAsync(tenant, request, connectionId, cancellationToken), cancellationToken);
 
+    private async Task<IActionResult> SyncNowAsync(Tenant tenant, HttpRequest request, string connectionId, CancellationToken cancellationToken)
+    {
         var connection = await connections.GetAsync(tenant.Id, connectionId, cancellationToken);
         if (connection is null)
         {

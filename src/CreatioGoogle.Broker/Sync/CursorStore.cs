@@ -31,11 +31,11 @@ public sealed class CursorStore(BrokerTables tables, TimeProvider clock)
     /// Takes the job's lease with an ETag-conditional write. Null when another run holds it; of two instances
     /// racing for a free lease, exactly one wins.
     /// </summary>
-    public async Task<Cursor?> TryAcquireAsync(SyncJob job, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    /// <param name="cursor">The cursor as just read (null when there is none yet); its ETag guards the write.</param>
+    public async Task<Cursor?> TryAcquireAsync(SyncJob job, Cursor? cursor, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(BrokerTables.Cursors, cancellationToken);
         var now = clock.GetUtcNow();
-        var cursor = await GetAsync(job.ConnectionId, job.Feature, cancellationToken);
         if (cursor is not null && cursor.LeaseUntil > now && cursor.LeaseOwner != job.JobId)
         {
             return null;

@@ -53,7 +53,7 @@ public sealed class SyncRunner(
             return SyncRunOutcome.AlreadyCovered;
         }
 
-        var cursor = await cursors.TryAcquireAsync(job, options.Value.LeaseDuration, cancellationToken);
+        var cursor = await cursors.TryAcquireAsync(job, existing, options.Value.LeaseDuration, cancellationToken);
         if (cursor is null)
         {
             // Never two runs of one job at once: try again after the running one.
