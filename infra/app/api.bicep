@@ -114,6 +114,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       RenewTokensSchedule: '0 */5 * * * *'
       ScheduleSyncsSchedule: '0 */5 * * * *'
       SyncQueueName: 'sync-jobs'
+      StatusCallbackQueueName: 'status-callbacks'
     }
   }
 }

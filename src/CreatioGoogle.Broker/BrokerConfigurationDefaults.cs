@@ -16,6 +16,7 @@ public static class BrokerConfigurationDefaults
         [TokenOptions.RenewScheduleSetting] = TokenOptions.DefaultRenewSchedule,
         [SyncOptions.ScheduleSetting] = SyncOptions.DefaultSchedule,
         [SyncOptions.QueueNameSetting] = SyncOptions.DefaultQueueName,
+        [Connections.StatusCallbackQueue.QueueNameSetting] = Connections.StatusCallbackQueue.DefaultQueueName,
     };
 
     /// <summary>Adds <see cref="Values"/> as the lowest-priority source, so any configured value wins.</summary>

@@ -28,8 +28,8 @@ public static class ConfigurationContract
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
         "AZURE_CLIENT_ID",
         "KeyVault__VaultUri",
-        // %RenewTokensSchedule% of the RenewTokens timer: trigger bindings read app settings, not options classes.
-        Tokens.TokenOptions.RenewScheduleSetting,
+        // Schedules and queue names that trigger bindings read as %Setting%: app settings, not options classes.
+        .. BrokerConfigurationDefaults.Values.Keys,
     ];
 
     /// <summary>Every options section the code binds (e.g. <c>KeyVault</c>).</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure.Storage.Queues;
 using CreatioGoogle.Broker.Storage;
 using CreatioGoogle.Broker.Tenants;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace CreatioGoogle.Broker.Connections;
@@ -43,21 +44,26 @@ public sealed record StatusCallback(
 /// </summary>
 public sealed class StatusCallbackQueue : IConnectionEvents
 {
-    public const string QueueName = "status-callbacks";
+    /// <summary>App setting naming the queue (flat: the trigger binding reads it as %StatusCallbackQueueName%).</summary>
+    public const string QueueNameSetting = "StatusCallbackQueueName";
+
+    public const string DefaultQueueName = "status-callbacks";
 
     private readonly TenantAuthenticator _tenants;
     private readonly TimeProvider _clock;
     private readonly ILogger<StatusCallbackQueue> _logger;
     private readonly Lazy<Task<QueueClient>> _queue;
 
-    public StatusCallbackQueue(StorageAccount storage, TenantAuthenticator tenants, TimeProvider clock, ILogger<StatusCallbackQueue> logger)
+    public StatusCallbackQueue(StorageAccount storage, IConfiguration configuration, TenantAuthenticator tenants, TimeProvider clock,
+        ILogger<StatusCallbackQueue> logger)
     {
+        var queueName = configuration[QueueNameSetting] ?? DefaultQueueName;
         _tenants = tenants;
         _clock = clock;
         _logger = logger;
         _queue = new Lazy<Task<QueueClient>>(async () =>
         {
-            var queue = storage.CreateQueueServiceClient().GetQueueClient(QueueName);
+            var queue = storage.CreateQueueServiceClient().GetQueueClient(queueName);
             await queue.CreateIfNotExistsAsync();
             return queue;
         });

@@ -32,7 +32,7 @@ public sealed class ConnectionFunctions(ConnectionsApi api, StatusCallbackDelive
     /// <summary>A failure throws, so the queue retries; after host.json's maxDequeueCount (5) the message goes to the poison queue.</summary>
     [Function("DeliverStatusCallback")]
     public Task DeliverStatusCallback(
-        [QueueTrigger(StatusCallbackQueue.QueueName)] string message,
+        [QueueTrigger("%" + StatusCallbackQueue.QueueNameSetting + "%")] string message,
         CancellationToken cancellationToken) =>
         callbacks.DeliverAsync(message, cancellationToken);
 }

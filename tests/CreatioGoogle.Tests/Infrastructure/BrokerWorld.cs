@@ -140,7 +140,9 @@ public sealed class BrokerWorld : IAsyncDisposable
         ["Secrets:token-encryption-key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         ["Secrets:tenant-acme-api-key"] = RandomText(),
         ["Tenants:acme:ReturnUrls:0"] = CreatioSite.ToString(),
+        // Queues are per world too: other brokers on the shared Azurite (the local host's triggers) must not take its messages.
         ["SyncQueueName"] = "sync" + SharedAzurite.UniquePrefix(),
+        ["StatusCallbackQueueName"] = "callbacks" + SharedAzurite.UniquePrefix(),
     };
 
     public ConnectRequest Request(params string[] features) => new()

@@ -50,6 +50,8 @@ public sealed class RunningBroker : IAsyncDisposable
             ["Secrets:tenant-acme-api-key"] = BrokerWorld.RandomText(),
             ["Tenants:acme:ReturnUrls:0"] = BrokerWorld.CreatioSite.ToString(),
             ["Logging:LogLevel:Default"] = "Warning",
+            ["SyncQueueName"] = "sync" + SharedAzurite.UniquePrefix(),
+            ["StatusCallbackQueueName"] = "callbacks" + SharedAzurite.UniquePrefix(),
         };
         configure?.Invoke(settings);
         var dataDirectory = Directory.CreateTempSubdirectory("broker-test-").FullName;

@@ -28,7 +28,6 @@ public sealed class SyncEndToEndTests
             s["Tenants:acme:CreatioUrl"] = creatio.BaseUrl.ToString();
             s["Secrets:tenant-acme-creatio-user"] = "Integration";
             s["Secrets:tenant-acme-creatio-password"] = "integration-password";
-            s["SyncQueueName"] = "sync" + SharedAzurite.UniquePrefix();
         });
         var (connectionId, authorizationUrl) = await broker.CreateConnectionAsync(RunningBroker.ConnectBody(aliceUnit, "contacts"));
         using (var callback = await broker.Browser.GetAsync(await GoogleConsent.DecideAsync(broker.Browser, authorizationUrl, "alice@example.com")))

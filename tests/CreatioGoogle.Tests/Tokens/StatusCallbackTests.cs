@@ -101,7 +101,7 @@ public sealed class StatusCallbackTests
     /// <summary>Takes this connection's message of the given event off the queue (what the queue trigger would get).</summary>
     private static async Task<string> TakeAsync(BrokerWorld world, string connectionId, string kind)
     {
-        var queue = world.Services.GetRequiredService<StorageAccount>().CreateQueueServiceClient().GetQueueClient(StatusCallbackQueue.QueueName);
+        var queue = world.Services.GetRequiredService<StorageAccount>().CreateQueueServiceClient().GetQueueClient(world.Settings[StatusCallbackQueue.QueueNameSetting]);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (DateTime.UtcNow < deadline)
         {
