@@ -395,6 +395,7 @@ internal sealed partial class CalendarStore
         resource.Remove("recurrence");
         resource["id"] = id;
         resource["recurringEventId"] = master.Id;
+        resource["originalStartTime"] = occurrence.Start.ToJson(DateTimeZone.Utc); // kept by the exception an edit makes of it
         resource["etag"] = "\"" + (BitConverter.ToUInt64(SHA256.HashData(Encoding.UTF8.GetBytes(master.Etag + id))) % 9_000_000_000_000_000UL).ToString(CultureInfo.InvariantCulture) + "\"";
         resource["htmlLink"] = master.Resource["htmlLink"]?.DeepClone();
         return master with
