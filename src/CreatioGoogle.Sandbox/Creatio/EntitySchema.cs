@@ -20,6 +20,9 @@ internal sealed class EntitySchema(string name, params (string Name, ColumnType 
 
     public bool TryGetColumn(string name, out ColumnType type) => _columns.TryGetValue(name, out type);
 
+    /// <summary>Lookup columns (<c>OwnerId</c>) and the collection they point to, for <c>$expand=Owner</c> and <c>XCollectionByY</c>.</summary>
+    public IReadOnlyDictionary<string, string> Lookups { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Columns Creatio fills itself; values sent by a client are ignored.</summary>
     public static readonly IReadOnlySet<string> SystemColumns =
         new HashSet<string>(["CreatedOn", "CreatedById", "ModifiedOn", "ModifiedById", "ProcessListeners"], StringComparer.Ordinal);
@@ -60,5 +63,5 @@ internal sealed class EntitySchema(string name, params (string Name, ColumnType 
         ("Active", ColumnType.Boolean),
     ]);
 
-    public static IReadOnlyList<EntitySchema> All { get; } = [Contact, ContactCommunication, SysAdminUnit];
+    public static IReadOnlyList<EntitySchema> All { get; } = [Contact, ContactCommunication, SysAdminUnit, .. ActivitySchemas.All];
 }

@@ -39,10 +39,10 @@ internal sealed partial class ODataService(TimeProvider clock, Func<Uri> baseUrl
                 return (method, id) switch
                 {
                     ("GET", null) => Query(schema, rows, query),
-                    ("GET", { } key) => new(200, Entity(schema, Find(rows, key), Select(schema, query), $"{schema.Name}/$entity")),
+                    ("GET", { } key) => new(200, Entity(schema, Find(rows, key), Select(schema, query), Expansions(schema, query), $"{schema.Name}/$entity")),
                     ("POST", null) => Create(schema, rows, body as JsonObject ?? throw new ODataException(400, "The request body must be a JSON object."), actor),
                     ("PATCH", { } key) => Update(schema, rows, key, body as JsonObject ?? throw new ODataException(400, "The request body must be a JSON object."), actor),
-                    ("DELETE", { } key) => Delete(rows, key),
+                    ("DELETE", { } key) => Delete(schema, rows, key),
                     _ => throw new ODataException(405, $"The HTTP method '{method}' is not allowed on '{resource}'."),
                 };
             }
@@ -113,11 +113,29 @@ internal sealed partial class ODataService(TimeProvider clock, Func<Uri> baseUrl
             result = result.Where(predicate);
         }
 
+        var sorted = Sort(result, schema, query.GetValueOrDefault("$orderby"));
+        var skip = Int(query, "$skip") ?? 0;
+        var top = Math.Min(Int(query, "$top") ?? maxRowCount, maxRowCount);
+        var select = Select(schema, query);
+        var expand = Expansions(schema, query);
+
+        var body = new JsonObject { ["@odata.context"] = Context(schema.Name + Shape(select, expand)) };
+        if (query.TryGetValue("$count", out var count) && count == "true")
+        {
+            body["@odata.count"] = sorted.Count;
+        }
+
+        body["value"] = new JsonArray([.. sorted.Skip(skip).Take(top).Select(r => Project(schema, r, select, expand))]);
+        return new(200, body);
+    }
+
+    private List<JsonObject> Sort(IEnumerable<JsonObject> rows, EntitySchema schema, string? orderBy)
+    {
         // Ties (and everything, without $orderby) come back in an arbitrary order that changes between requests,
         // as a database gives them: a client paging without a unique sort key sees duplicates and gaps.
-        var list = result.Select(r => (Row: r, Tie: _random.Next())).ToList();
+        var list = rows.Select(r => (Row: r, Tie: _random.Next())).ToList();
         IOrderedEnumerable<(JsonObject Row, int Tie)>? ordered = null;
-        if (query.TryGetValue("$orderby", out var orderBy) && !string.IsNullOrWhiteSpace(orderBy))
+        if (!string.IsNullOrWhiteSpace(orderBy))
         {
             foreach (var clause in orderBy.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
@@ -141,19 +159,7 @@ internal sealed partial class ODataService(TimeProvider clock, Func<Uri> baseUrl
             }
         }
 
-        var sorted = (ordered?.ThenBy(x => x.Tie) ?? list.OrderBy(x => x.Tie)).Select(x => x.Row).ToList();
-        var skip = Int(query, "$skip") ?? 0;
-        var top = Math.Min(Int(query, "$top") ?? maxRowCount, maxRowCount);
-        var select = Select(schema, query);
-
-        var body = new JsonObject { ["@odata.context"] = Context(schema.Name + (select is null ? "" : $"({string.Join(',', select)})")) };
-        if (query.TryGetValue("$count", out var count) && count == "true")
-        {
-            body["@odata.count"] = sorted.Count;
-        }
-
-        body["value"] = new JsonArray([.. sorted.Skip(skip).Take(top).Select(r => Project(schema, r, select))]);
-        return new(200, body);
+        return (ordered?.ThenBy(x => x.Tie) ?? list.OrderBy(x => x.Tie)).Select(x => x.Row).ToList();
     }
 
     private ODataResult Create(EntitySchema schema, Dictionary<Guid, JsonObject> rows, JsonObject body, Guid actor)
@@ -166,7 +172,7 @@ internal sealed partial class ODataService(TimeProvider clock, Func<Uri> baseUrl
             throw new ODataException(500, $"Cannot insert duplicate key in object 'dbo.{schema.Name}'. The duplicate key value is ({id}).");
         }
 
-        return new(201, Entity(schema, row, null, $"{schema.Name}/$entity"));
+        return new(201, Entity(schema, row, null, [], $"{schema.Name}/$entity"));
     }
 
     private ODataResult Update(EntitySchema schema, Dictionary<Guid, JsonObject> rows, Guid id, JsonObject body, Guid actor)
@@ -186,10 +192,20 @@ internal sealed partial class ODataService(TimeProvider clock, Func<Uri> baseUrl
         return new(204, null);
     }
 
-    private static ODataResult Delete(Dictionary<Guid, JsonObject> rows, Guid id)
+    private ODataResult Delete(EntitySchema schema, Dictionary<Guid, JsonObject> rows, Guid id)
     {
         Find(rows, id);
         rows.Remove(id);
+        foreach (var (detail, column, _) in ActivitySchemas.Cascades.Where(c => c.Master == schema.Name))
+        {
+            // Creatio deletes an activity's participants with it.
+            var detailRows = _tables[detail].Rows;
+            foreach (var child in detailRows.Where(r => r.Value[column]?.GetValue<string>() == id.ToString()).Select(r => r.Key).ToList())
+            {
+                detailRows.Remove(child);
+            }
+        }
+
         return new(204, null);
     }
 
@@ -216,6 +232,11 @@ internal sealed partial class ODataService(TimeProvider clock, Func<Uri> baseUrl
         if (Guid.Parse(row["Id"]!.GetValue<string>()) == Guid.Empty)
         {
             row["Id"] = Guid.NewGuid().ToString();
+        }
+
+        if (schema == ActivitySchemas.Activity)
+        {
+            ActivitySchemas.ApplyDefaults(row, actor, now);
         }
 
         if (schema == EntitySchema.Contact && string.IsNullOrWhiteSpace(row["Name"]!.GetValue<string>()))
@@ -267,10 +288,10 @@ internal sealed partial class ODataService(TimeProvider clock, Func<Uri> baseUrl
             .Select(c => ODataFilter.ResolveColumn(c, schema).Column)];
     }
 
-    private JsonObject Entity(EntitySchema schema, JsonObject row, IReadOnlyList<string>? select, string context)
+    private JsonObject Entity(EntitySchema schema, JsonObject row, IReadOnlyList<string>? select, IReadOnlyList<Expansion> expand, string context)
     {
-        var entity = new JsonObject { ["@odata.context"] = Context(context + (select is null ? "" : $"({string.Join(',', select)})")) };
-        foreach (var (name, value) in Project(schema, row, select))
+        var entity = new JsonObject { ["@odata.context"] = Context(schema.Name + Shape(select, expand) + context[schema.Name.Length..]) };
+        foreach (var (name, value) in Project(schema, row, select, expand))
         {
             entity[name] = value?.DeepClone();
         }
@@ -278,12 +299,17 @@ internal sealed partial class ODataService(TimeProvider clock, Func<Uri> baseUrl
         return entity;
     }
 
-    private static JsonObject Project(EntitySchema schema, JsonObject row, IReadOnlyList<string>? select)
+    private JsonObject Project(EntitySchema schema, JsonObject row, IReadOnlyList<string>? select, IReadOnlyList<Expansion> expand)
     {
         var result = new JsonObject();
         foreach (var column in select ?? schema.ColumnNames)
         {
             result[column] = row[column]?.DeepClone();
+        }
+
+        foreach (var expansion in expand)
+        {
+            result[expansion.Name] = Expanded(row, expansion);
         }
 
         return result;

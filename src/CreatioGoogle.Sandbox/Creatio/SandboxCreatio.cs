@@ -13,7 +13,8 @@ namespace CreatioGoogle.Sandbox.Creatio;
 /// <summary>
 /// An in-process Creatio on 127.0.0.1 for tests and offline runs: AuthService.svc forms login with the
 /// .ASPXAUTH/BPMCSRF cookies and the BPMCSRF header check, an identity service with client credentials, and
-/// OData 4 at <c>/0/odata</c> (Contact, ContactCommunication, SysAdminUnit) with <c>$batch</c>.
+/// OData 4 at <c>/0/odata</c> (Contact, ContactCommunication, SysAdminUnit, Activity, ActivityParticipant and their lookups) with
+/// <c>$expand</c> and <c>$batch</c>.
 /// Behaviour follows the facts file §4 (sources there); where Creatio's docs are silent the choice is noted.
 /// </summary>
 public sealed class SandboxCreatio : IAsyncDisposable
@@ -55,6 +56,11 @@ public sealed class SandboxCreatio : IAsyncDisposable
             {
                 ["Name"] = name, ["ContactId"] = contactId.ToString(), ["SysAdminUnitTypeValue"] = 4, ["Active"] = true,
             }, contactId);
+        }
+
+        foreach (var (collection, row) in ActivitySchemas.Seed())
+        {
+            _data.Seed(collection, row, Guid.Empty);
         }
 
         app.MapPost(LoginPath, LoginAsync);
@@ -140,6 +146,10 @@ public sealed class SandboxCreatio : IAsyncDisposable
     /// <summary>A change a Creatio user makes in the UI: applies <paramref name="changes"/> and moves ModifiedOn to now.</summary>
     public JsonObject SimulateUserEdit(Guid contactId, JsonObject? changes = null, string? userName = null) =>
         _data.Touch("Contact", contactId, changes, userName is null ? FirstActor() : ContactIdOf(userName));
+
+    /// <summary>A change a Creatio user makes to any row in the UI (an activity, a participant's response...): ModifiedOn moves to now.</summary>
+    public JsonObject SimulateUserEdit(string collection, Guid id, JsonObject? changes = null, string? userName = null) =>
+        _data.Touch(collection, id, changes, userName is null ? FirstActor() : ContactIdOf(userName));
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CreatioGoogle.Sandbox.Google.Calendar;
 using CreatioGoogle.Sandbox.Google.People;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -55,6 +56,13 @@ public sealed class SandboxGoogle : IAsyncDisposable
         var peopleApi = new PeopleApi(_store.FindLiveAccessToken, peopleStore);
         peopleApi.Map(app);
         People = new SandboxPeople(peopleApi, peopleStore, AccountByEmail);
+
+        // Calendar API (www.googleapis.com/calendar/v3) on the same host, with push notifications for watch channels.
+        var push = new PushChannels(options.Clock);
+        var calendarStore = new CalendarStore(options.Clock, push.NotifyChanged);
+        var calendarApi = new CalendarApi(_store.FindLiveAccessToken, calendarStore, push, () => BaseUrl);
+        calendarApi.Map(app);
+        Calendar = new SandboxCalendar(calendarApi, calendarStore, push, AccountByEmail);
         ControlEndpoints.Map(app, this);
     }
 
@@ -79,6 +87,12 @@ public sealed class SandboxGoogle : IAsyncDisposable
 
     /// <summary>Test controls of the People API simulator.</summary>
     public SandboxPeople People { get; }
+
+    /// <summary>Where the real https://www.googleapis.com/calendar/v3/ would be.</summary>
+    public Uri CalendarBaseUrl => new(BaseUrl, "calendar/v3/");
+
+    /// <summary>Test controls of the Calendar API simulator.</summary>
+    public SandboxCalendar Calendar { get; }
 
     /// <summary>The simulated users (the defaults when none were configured).</summary>
     public IReadOnlyList<SandboxAccount> Accounts => _accounts;
@@ -158,6 +172,7 @@ public sealed class SandboxGoogle : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync();
+            await Calendar.DisposeAsync();
             _signer.Dispose();
         }
     }
