@@ -92,6 +92,22 @@ internal sealed class WriteFault
 
     public void Disarm() => CrashAfterWrite = null;
 
+    /// <summary>Runs once, just before the next write whose path contains <c>pathPart</c> is sent (someone else's edit racing the sync).</summary>
+    public void BeforeNextWrite(string pathPart, Func<Task> action) => _before = (pathPart, action);
+
+    internal Func<Task>? TakeBefore(string path)
+    {
+        if (_before is { } before && path.Contains(before.PathPart, StringComparison.Ordinal))
+        {
+            _before = null;
+            return before.Action;
+        }
+
+        return null;
+    }
+
+    private (string PathPart, Func<Task> Action)? _before;
+
     public bool IsChosen() => CrashAfterWrite is { } n && Interlocked.Increment(ref _writes) == n;
 }
 
@@ -105,6 +121,11 @@ internal sealed class WriteFaultHandler(WriteFault fault) : DelegatingHandler
         var path = request.RequestUri?.AbsolutePath ?? "";
         var isWrite = request.Method != HttpMethod.Get && !path.Contains("AuthService.svc", StringComparison.OrdinalIgnoreCase)
             && !path.EndsWith("/connect/token", StringComparison.OrdinalIgnoreCase);
+        if (isWrite && fault.TakeBefore(path) is { } before)
+        {
+            await before();
+        }
+
         if (!isWrite || !fault.IsChosen())
         {
             return await base.SendAsync(request, cancellationToken);

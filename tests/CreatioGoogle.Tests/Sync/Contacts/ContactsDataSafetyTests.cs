@@ -228,6 +228,33 @@ public sealed class ContactsDataSafetyTests
         Assert.Single(world.OwnedCreatioContacts());
     }
 
+    [Fact]
+    public async Task A_Google_contact_edited_while_the_sync_updates_it_is_read_again_and_decided_again_not_overwritten_blindly()
+    {
+        await using var world = await ContactsWorld.StartAsync();
+        var group = await world.GroupAsync();
+        var grace = world.SeedGoogle(group, "Grace", "Hopper");
+        await world.SyncAsync();
+        var copy = Guid.Parse(Assert.Single(world.OwnedCreatioContacts())["Id"]!.GetValue<string>());
+
+        // Creatio changes the job title; between the sync's read of the Google contact and its update, the user renames her in Google.
+        world.Broker.Clock.Advance(TimeSpan.FromMinutes(1));
+        world.Creatio.SimulateUserEdit(copy, new JsonObject { ["JobTitle"] = "Rear Admiral" });
+        world.Broker.Clock.Advance(TimeSpan.FromMinutes(1));
+        world.Fault.BeforeNextWrite("batchUpdateContacts", () => world.GoogleEditAsync(grace, p => p.Names![0].GivenName = "Amazing Grace", "names"));
+        world.ResetCounters();
+
+        Assert.Equal(SyncRunOutcome.Completed, await world.SyncAsync());
+
+        // Counted since the racing edit (which resets the counters): the update with the stale etag was refused, the contact
+        // read again, and the conflict decided (the later change, Google's, wins): nothing more is written to Google.
+        Assert.Equal(1, world.People.CallCount("people.batchUpdateContacts"));
+        Assert.Equal(1, world.People.CallCount("people.getBatchGet"));
+        Assert.Equal("Amazing Grace", world.Creatio.GetContact(copy)!["GivenName"]!.GetValue<string>());
+        Assert.Equal("Amazing Grace", Assert.Single(await world.GoogleContactsAsync()).Names![0].GivenName);
+        await ContactsSyncCrashTests.AssertConsistentAsync(world, "after an edit raced the update", 1);
+    }
+
     /// <summary>A contact with every sub-field Google has and the sync does not own.</summary>
     private static JsonObject FullyFilledContact(string group) => (JsonObject)JsonNode.Parse($$"""
         {
