@@ -12,7 +12,7 @@ public sealed class SyncContext(Tenant tenant, Connection connection, Cursor cur
     /// <summary>The cursor as the last successful run left it; the feature sets the new values on it.</summary>
     public Cursor Cursor { get; } = cursor;
 
-    /// <summary>Call between pages of a long run so the job's lease does not run out.</summary>
+    /// <summary>Call between pages and write batches of a run so the job's lease does not run out (cheap: it writes only when due).</summary>
     public Task RenewLeaseAsync(CancellationToken cancellationToken) => renewLease(cancellationToken);
 }
 

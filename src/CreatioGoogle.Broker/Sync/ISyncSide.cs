@@ -125,6 +125,13 @@ internal interface ISyncSide<TSelf, TOther>
     /// </summary>
     bool AssignsIds { get; }
 
+    /// <summary>
+    /// True when an update needs the item as the side holds it now (People: its etag, and the unmapped fields to send back);
+    /// the engine then reads targets this run has not. False (Creatio's PATCH of the mapped columns): the update gets an
+    /// item made from the link, whose <see cref="SyncItem{T}.Native"/> is default.
+    /// </summary>
+    bool UpdatesNeedCurrent { get; }
+
     /// <summary>Changes since the cursor in the feature state, or everything in scope when <paramref name="full"/> (or when the cursor is unusable).</summary>
     Task<SideChanges<TSelf>> ListChangesAsync(bool full, CancellationToken cancellationToken);
 

@@ -33,6 +33,16 @@ internal sealed class SideView<TSelf, TOther, TG, TC>
 
     public required Func<Link, SyncItem<TSelf>, SyncItem<TOther>, SyncPair<TG, TC>> PairOf { get; init; }
 
+    /// <summary>The target of an update that does not need the item read: what the link remembers of it.</summary>
+    public SyncItem<TSelf> FromLink(Link link) => new()
+    {
+        Id = SelfId(link),
+        Etag = Side == SyncSide.Google ? link.GoogleEtag : null,
+        ModifiedAt = Side == SyncSide.Creatio ? link.CreatioModifiedOn : null,
+        Hash = link.ContentHash,
+        Native = default!,
+    };
+
     public Link LinkOf(Run<TG, TC> run, SyncItem<TSelf> self, SyncItem<TOther> source, string hash, bool sourceVersionKnown = true) =>
         MakeLink(run, self, source, hash, sourceVersionKnown);
 }

@@ -56,7 +56,6 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
 
         // 3. Decide each pair, 4. act: write a side, then its links.
         var plan = pairs.Select(p => new Planned<TGoogle, TCreatio>(p, SyncDecision.Decide(p, policy))).ToList();
-        await context.RenewLeaseAsync(cancellationToken);
         await ActAsync(run, plan, mayRedo: true, cancellationToken);
         if (run.Failures.Count > 0)
         {
@@ -428,6 +427,7 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
 
             await links.SaveManyAsync(saved, ct);
             await links.DeleteManyAsync(dropped, ct);
+            await run.Context.RenewLeaseAsync(ct);
         }
     }
 
@@ -440,12 +440,12 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
             return;
         }
 
-        var unread = updates.Where(p => side.Self(p) is null).Select(p => side.SelfId(p.Link!)).ToList();
+        var unread = side.Adapter.UpdatesNeedCurrent ? updates.Where(p => side.Self(p) is null).Select(p => side.SelfId(p.Link!)).ToList() : [];
         var read = unread.Count == 0 ? new Dictionary<string, SyncItem<TSelf>>() : await side.Adapter.GetManyAsync(unread, ct);
         var work = new List<(SyncPair<TG, TC> Pair, SideUpdate<TSelf, TOther> Update)>();
         foreach (var pair in updates)
         {
-            var current = side.Self(pair) ?? read.GetValueOrDefault(side.SelfId(pair.Link!));
+            var current = side.Self(pair) ?? (side.Adapter.UpdatesNeedCurrent ? read.GetValueOrDefault(side.SelfId(pair.Link!)) : side.FromLink(pair.Link!));
             if (current is not { InScope: true })
             {
                 // gone (or out of scope) since the link was made: decide again knowing that
@@ -491,6 +491,7 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
             }
 
             await links.SaveManyAsync(saved, ct);
+            await run.Context.RenewLeaseAsync(ct);
         }
     }
 
@@ -516,6 +517,7 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
             }
 
             await links.DeleteManyAsync(dropped, ct);
+            await run.Context.RenewLeaseAsync(ct);
         }
     }
 

@@ -95,7 +95,14 @@ public sealed class SyncRunner(
 
     private async Task RenewAsync(Cursor cursor, CancellationToken cancellationToken)
     {
-        cursor.LeaseUntil = clock.GetUtcNow() + options.Value.LeaseDuration;
+        // Features call this after every page and write batch; a write is only worth it once a third of the lease is used.
+        var now = clock.GetUtcNow();
+        if (cursor.LeaseUntil - now > options.Value.LeaseDuration * 2 / 3)
+        {
+            return;
+        }
+
+        cursor.LeaseUntil = now + options.Value.LeaseDuration;
         await cursors.SaveHeldAsync(cursor, release: false, cancellationToken);
     }
 

@@ -23,6 +23,8 @@ internal sealed class CreatioContacts(ICreatioClient creatio, SyncContext contex
 
     public SideBatchLimits Limits { get; } = new(BatchSize, BatchSize, BatchSize);
 
+    public bool UpdatesNeedCurrent => false;
+
     public bool AssignsIds => false;
 
     public async Task<SideChanges<JsonObject>> ListChangesAsync(bool full, CancellationToken cancellationToken)

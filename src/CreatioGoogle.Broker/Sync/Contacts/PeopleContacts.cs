@@ -23,6 +23,8 @@ internal sealed class PeopleContacts(GooglePeopleClient people, SyncContext cont
 
     public SideBatchLimits Limits { get; } = new(GooglePeopleClient.MaxBatchCreate, GooglePeopleClient.MaxBatchUpdate, GooglePeopleClient.MaxBatchDelete);
 
+    public bool UpdatesNeedCurrent => true;
+
     public bool AssignsIds => true;
 
     public async Task<SideChanges<Person>> ListChangesAsync(bool full, CancellationToken cancellationToken)
