@@ -73,6 +73,9 @@ public static class BrokerServiceCollectionExtensions
         services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<CursorStore>();
         services.AddSingleton<LinkStore>();
+        services.AddSingleton<ISyncStateStore>(sp => sp.GetRequiredService<CursorStore>());
+        services.AddSingleton<ISyncStateStore>(sp => sp.GetRequiredService<LinkStore>());
+        services.AddSingleton<SyncEngine>();
         services.AddSingleton<SyncQueue>();
         services.AddSingleton<SyncScheduler>();
         services.AddSingleton<SyncRunner>();

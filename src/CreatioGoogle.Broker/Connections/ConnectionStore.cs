@@ -90,34 +90,6 @@ public sealed class ConnectionStore(BrokerTables tables, TokenProtector protecto
     }
 
     /// <summary>
-    /// Deletes the connection's sync state: its partitions (partition = connection id) of <c>cursors</c> and
-    /// <c>links</c>. Safe to repeat; batches of 100 (the table transaction limit) keep it to few calls.
-    /// </summary>
-    public async Task DeleteSyncStateAsync(string connectionId, CancellationToken cancellationToken)
-    {
-        foreach (var name in (string[])[BrokerTables.Cursors, BrokerTables.Links])
-        {
-            var table = await tables.GetAsync(name, cancellationToken);
-            var batch = new List<TableTransactionAction>();
-            await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {connectionId}"),
-                               select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-            {
-                batch.Add(new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All));
-                if (batch.Count == 100)
-                {
-                    await table.SubmitTransactionAsync(batch, cancellationToken);
-                    batch.Clear();
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                await table.SubmitTransactionAsync(batch, cancellationToken);
-            }
-        }
-    }
-
-    /// <summary>
     /// Puts new tokens on the row (not yet saved). A null refresh token keeps the stored one: Google does not
     /// send a refresh token on every response, and dropping it would lose the connection.
     /// </summary>

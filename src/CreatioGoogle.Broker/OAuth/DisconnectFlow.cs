@@ -22,6 +22,7 @@ public sealed class DisconnectFlow(
     ConnectionStore connections,
     GoogleOAuthClient google,
     IConnectionEvents events,
+    IEnumerable<Sync.ISyncStateStore> syncState,
     ILogger<DisconnectFlow> logger)
 {
     public async Task<DisconnectOutcome> DisconnectAsync(Tenant tenant, string connectionId, CancellationToken cancellationToken)
@@ -48,7 +49,11 @@ public sealed class DisconnectFlow(
             }
         }
 
-        await connections.DeleteSyncStateAsync(connectionId, cancellationToken);
+        foreach (var store in syncState)
+        {
+            await store.DeleteConnectionAsync(connectionId, cancellationToken);
+        }
+
         await connections.DeleteAsync(tenant.Id, connectionId, cancellationToken);
         logger.LogInformation("Connection {Connection} of tenant {Tenant} disconnected", connectionId, tenant.Id);
         await events.DisconnectedAsync(connection, cancellationToken);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 
@@ -16,22 +17,15 @@ public sealed class Cursor : ITableEntity
 
     public string TenantId { get; set; } = "";
 
-    /// <summary>Google's cursor: a People/Calendar sync token or a Gmail history id.</summary>
-    public string? GoogleSyncToken { get; set; }
+    /// <summary>
+    /// The feature's own state, as JSON of a class the feature owns (contacts: sync token, Creatio ModifiedOn cursor, group,
+    /// owner; calendar: its sync token and query shape; mail: its history id). Read with <see cref="ReadState{T}"/>, set with
+    /// <see cref="WriteState{T}"/>: no feature adds columns here.
+    /// </summary>
+    public string? FeatureState { get; set; }
 
-    /// <summary>Creatio rows modified at or after this instant are still to be looked at.</summary>
-    public DateTimeOffset? CreatioModifiedSince { get; set; }
-
+    /// <summary>When both sides were last listed in full (a forced full resync is due <c>FullResyncAfter</c> later).</summary>
     public DateTimeOffset? LastFullSyncAt { get; set; }
-
-    /// <summary>Contacts: the Google contact group that scopes the sync (resource name), remembered so a run needs no group lookup.</summary>
-    public string? GoogleGroupResourceName { get; set; }
-
-    /// <summary>Contacts: the group name <see cref="GoogleGroupResourceName"/> was found for; a renamed setting looks it up again.</summary>
-    public string? GoogleGroupName { get; set; }
-
-    /// <summary>Contacts: the connected Creatio user's contact (SysAdminUnit.ContactId), owner of the synced Creatio contacts.</summary>
-    public Guid? CreatioOwnerId { get; set; }
 
     /// <summary>When the current or last run started; a queued job requested before it is already covered.</summary>
     public DateTimeOffset? LastRunStartedAt { get; set; }
@@ -49,4 +43,15 @@ public sealed class Cursor : ITableEntity
 
     /// <summary>Figures of the last run (items read and written per side), for the status API and benchmarks.</summary>
     public string? LastRunSummary { get; set; }
+
+    /// <summary>The feature state, or a new one when this cursor has none yet.</summary>
+    public T ReadState<T>()
+        where T : class, new() =>
+        FeatureState is { Length: > 0 } json ? JsonSerializer.Deserialize<T>(json, StateJson) ?? new T() : new T();
+
+    public void WriteState<T>(T state)
+        where T : class => FeatureState = JsonSerializer.Serialize(state, StateJson);
+
+    /// <summary>Property names as written (PascalCase): contacts' state keeps the names its columns had before it moved here.</summary>
+    private static readonly JsonSerializerOptions StateJson = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 }

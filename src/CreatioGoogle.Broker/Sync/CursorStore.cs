@@ -5,13 +5,54 @@ using CreatioGoogle.Broker.Storage;
 namespace CreatioGoogle.Broker.Sync;
 
 /// <summary>The <c>cursors</c> table, including the lease that keeps two runs of one job apart.</summary>
-public sealed class CursorStore(BrokerTables tables, TimeProvider clock)
+public sealed class CursorStore(BrokerTables tables, TimeProvider clock) : ISyncStateStore
 {
+    /// <summary>
+    /// Contacts' columns from before feature state existed. A row that still has them (and no <see cref="Cursor.FeatureState"/>)
+    /// gets them as its feature state, under the same names, when it is read: the next save keeps them there.
+    /// </summary>
+    private static readonly string[] LegacyContactsColumns =
+        ["GoogleSyncToken", "CreatioModifiedSince", "GoogleGroupResourceName", "GoogleGroupName", "CreatioOwnerId"];
+
     public async Task<Cursor?> GetAsync(string connectionId, string feature, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(BrokerTables.Cursors, cancellationToken);
         var found = await table.GetEntityIfExistsAsync<Cursor>(connectionId, feature, cancellationToken: cancellationToken);
-        return found.HasValue ? found.Value : null;
+        if (!found.HasValue)
+        {
+            return null;
+        }
+
+        var cursor = found.Value!;
+        if (cursor.FeatureState is null)
+        {
+            await MigrateLegacyColumnsAsync(table, cursor, cancellationToken);
+        }
+
+        return cursor;
+    }
+
+    private static async Task MigrateLegacyColumnsAsync(TableClient table, Cursor cursor, CancellationToken cancellationToken)
+    {
+        var raw = await table.GetEntityIfExistsAsync<TableEntity>(cursor.PartitionKey, cursor.RowKey, LegacyContactsColumns, cancellationToken);
+        if (!raw.HasValue)
+        {
+            return;
+        }
+
+        var state = new System.Text.Json.Nodes.JsonObject();
+        foreach (var column in LegacyContactsColumns)
+        {
+            if (raw.Value!.TryGetValue(column, out var value) && value is not null)
+            {
+                state[column] = System.Text.Json.JsonSerializer.SerializeToNode(value);
+            }
+        }
+
+        if (state.Count > 0)
+        {
+            cursor.FeatureState = state.ToJsonString();
+        }
     }
 
     /// <summary>Every cursor, for the scheduler's one scan.</summary>
@@ -81,13 +122,6 @@ public sealed class CursorStore(BrokerTables tables, TimeProvider clock)
         await table.UpsertEntityAsync(entity, TableUpdateMode.Merge, cancellationToken);
     }
 
-    public async Task DeleteConnectionAsync(string connectionId, CancellationToken cancellationToken)
-    {
-        var table = await tables.GetAsync(BrokerTables.Cursors, cancellationToken);
-        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {connectionId}"),
-                           select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-        }
-    }
+    public async Task DeleteConnectionAsync(string connectionId, CancellationToken cancellationToken) =>
+        await ISyncStateStore.DeletePartitionAsync(await tables.GetAsync(BrokerTables.Cursors, cancellationToken), connectionId, cancellationToken);
 }

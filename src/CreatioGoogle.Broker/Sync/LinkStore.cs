@@ -5,7 +5,7 @@ using CreatioGoogle.Broker.Storage;
 namespace CreatioGoogle.Broker.Sync;
 
 /// <summary>The <c>links</c> table: each link under both ids, both rows written in one transaction.</summary>
-public sealed class LinkStore(BrokerTables tables)
+public sealed class LinkStore(BrokerTables tables) : ISyncStateStore
 {
     public async Task<Link?> FindByGoogleIdAsync(string connectionId, string feature, string googleId, CancellationToken cancellationToken) =>
         await FindAsync(connectionId, Link.GoogleKey(feature, googleId), cancellationToken);
@@ -108,15 +108,8 @@ public sealed class LinkStore(BrokerTables tables)
         await table.SubmitTransactionAsync(DeleteActions(link), cancellationToken);
     }
 
-    public async Task DeleteConnectionAsync(string connectionId, CancellationToken cancellationToken)
-    {
-        var table = await tables.GetAsync(BrokerTables.Links, cancellationToken);
-        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {connectionId}"),
-                           select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-        }
-    }
+    public async Task DeleteConnectionAsync(string connectionId, CancellationToken cancellationToken) =>
+        await ISyncStateStore.DeletePartitionAsync(await tables.GetAsync(BrokerTables.Links, cancellationToken), connectionId, cancellationToken);
 
     private async Task<Link?> FindAsync(string connectionId, string rowKey, CancellationToken cancellationToken)
     {

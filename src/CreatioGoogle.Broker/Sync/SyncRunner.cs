@@ -17,6 +17,9 @@ public enum SyncRunOutcome
 
     /// <summary>The connection is gone, needs reconnecting, or lacks the feature's scope.</summary>
     Skipped,
+
+    /// <summary>Google refused the grant during the run: nothing more can be synced until the user connects again (the cursor says so).</summary>
+    ReconnectNeeded,
 }
 
 /// <summary>
@@ -75,23 +78,37 @@ public sealed class SyncRunner(
             logger.LogInformation("Sync {Connection}/{Feature} done: {Summary}", job.ConnectionId, job.Feature, summary);
             return SyncRunOutcome.Completed;
         }
+        catch (Google.GoogleReconnectNeededException dead)
+        {
+            // A result, not a failure: retrying cannot help, and the user is told by the status callback of the token refresh.
+            await RecordOnCursorAsync(job, "Reconnect needed: " + dead.Message, countFailure: false, cancellationToken);
+            logger.LogInformation("Sync {Connection}/{Feature} stopped: the connection needs reconnecting", job.ConnectionId, job.Feature);
+            return SyncRunOutcome.ReconnectNeeded;
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            await RecordFailureAsync(job, e, cancellationToken);
+            logger.LogError("Sync {Connection}/{Feature} failed: {ErrorType}: {Message}", job.ConnectionId, job.Feature, e.GetType().Name, e.Message);
+            await RecordOnCursorAsync(job, $"{e.GetType().Name}: {e.Message}", countFailure: true, cancellationToken);
             throw;
         }
     }
 
     private async Task RenewAsync(Cursor cursor, CancellationToken cancellationToken)
     {
-        cursor.LeaseUntil = clock.GetUtcNow() + options.Value.LeaseDuration;
+        // Features call this after every page and write batch; a write is only worth it once a third of the lease is used.
+        var now = clock.GetUtcNow();
+        if (cursor.LeaseUntil - now > options.Value.LeaseDuration * 2 / 3)
+        {
+            return;
+        }
+
+        cursor.LeaseUntil = now + options.Value.LeaseDuration;
         await cursors.SaveHeldAsync(cursor, release: false, cancellationToken);
     }
 
-    /// <summary>Keeps the cursor's position (the changes were not all applied) and notes the error.</summary>
-    private async Task RecordFailureAsync(SyncJob job, Exception error, CancellationToken cancellationToken)
+    /// <summary>Keeps the cursor's position (the changes were not all applied), notes why, and releases the job.</summary>
+    private async Task RecordOnCursorAsync(SyncJob job, string error, bool countFailure, CancellationToken cancellationToken)
     {
-        logger.LogError("Sync {Connection}/{Feature} failed: {ErrorType}: {Message}", job.ConnectionId, job.Feature, error.GetType().Name, error.Message);
         try
         {
             var fresh = await cursors.GetAsync(job.ConnectionId, job.Feature, cancellationToken);
@@ -100,9 +117,13 @@ public sealed class SyncRunner(
                 return;
             }
 
-            fresh.LastError = $"{error.GetType().Name}: {error.Message}";
+            fresh.LastError = error;
             fresh.LastErrorAt = clock.GetUtcNow();
-            fresh.ConsecutiveFailures++;
+            if (countFailure)
+            {
+                fresh.ConsecutiveFailures++;
+            }
+
             await cursors.SaveHeldAsync(fresh, release: true, cancellationToken);
         }
         catch (Exception e) when (e is Azure.RequestFailedException)

@@ -1,24 +1,43 @@
+using CreatioGoogle.Broker.Connections;
 using CreatioGoogle.Broker.Google;
-using CreatioGoogle.Broker.Tenants;
+using Microsoft.Extensions.Options;
 
 namespace CreatioGoogle.Broker.Tokens;
 
-/// <summary>The Google access token a sync job uses, from the same place Creatio gets its own: refreshed under
-/// the connection's lease, so syncs and token requests never refresh one grant twice.</summary>
-public sealed class TokenServiceAccessTokenSource(TokenService tokens, TenantAuthenticator tenants) : IGoogleAccessTokenSource
+/// <summary>
+/// The Google access token a sync job (any Google API call of the broker's own) uses: refreshed through the same
+/// <see cref="TokenRefresh"/> as Creatio's token requests, under the connection's lease, so syncs and token requests
+/// never refresh one grant twice. Unlike <see cref="TokenService"/>, a dead grant is only reported: a sync has no user
+/// to hand a reconnect link to, so none is made (a pending authorization nobody opens).
+/// </summary>
+public sealed class TokenServiceAccessTokenSource(TokenRefresh refresh, ConnectionStore connections, IOptions<TokenOptions> options, TimeProvider clock)
+    : IGoogleAccessTokenSource
 {
-    public async Task<string> GetAccessTokenAsync(string tenantId, string connectionId, CancellationToken cancellationToken)
+    public async Task<GoogleAccessToken> GetAccessTokenAsync(GoogleConnection connection, bool forceRefresh, CancellationToken cancellationToken)
     {
-        var tenant = tenants.Find(tenantId) ?? throw new InvalidOperationException($"Tenant '{tenantId}' is not configured.");
-        return await tokens.GetAccessTokenAsync(tenant, connectionId, cancellationToken) switch
+        ArgumentNullException.ThrowIfNull(connection);
+        var margin = options.Value.RefreshMargin;
+        var requestedAt = clock.GetUtcNow();
+        var result = await refresh.EnsureFreshAsync(connection.TenantId, connection.ConnectionId,
+            (c, now) => c.AccessTokenExpiresAt is not { } expiresAt || expiresAt - now <= margin
+                // Google refused the token it has: a refresh that happened after this call began is as good as our own.
+                || (forceRefresh && (c.LastRenewedAt is not { } renewed || renewed < requestedAt)),
+            known: null, cancellationToken);
+
+        switch (result.Status)
         {
-            TokenAnswer.Issued issued => issued.Token.AccessToken,
-            TokenAnswer.NotFound => throw new InvalidOperationException($"Connection {connectionId} no longer exists."),
-            TokenAnswer.ReconnectNeeded => throw new InvalidOperationException(
-                $"Connection {connectionId} needs reconnecting: Google refused its grant."),
-            TokenAnswer.Unavailable unavailable => throw new HttpRequestException(
-                $"Google's token endpoint is unavailable ({unavailable.Error}); retry after {unavailable.RetryAfter}."),
-            _ => throw new InvalidOperationException("Unexpected token answer."),
-        };
+            case RefreshStatus.NotFound:
+                return new GoogleAccessToken.ConnectionGone();
+            case RefreshStatus.ReconnectNeeded:
+                return new GoogleAccessToken.ReconnectNeeded(result.Connection?.StatusReason);
+            case RefreshStatus.Failed when forceRefresh || result.Connection?.AccessTokenExpiresAt is not { } expires || expires <= clock.GetUtcNow():
+                // Expired, or just refused by Google: never hand back a token that cannot work.
+                return new GoogleAccessToken.Unavailable(result.RetryAfter ?? options.Value.RetryBaseDelay, result.Connection?.LastError);
+        }
+
+        var accessToken = result.AccessToken ?? await connections.ReadAccessTokenAsync(result.Connection!, cancellationToken);
+        return accessToken is null
+            ? new GoogleAccessToken.Unavailable(options.Value.RetryBaseDelay, "no_access_token")
+            : new GoogleAccessToken.Issued(accessToken);
     }
 }

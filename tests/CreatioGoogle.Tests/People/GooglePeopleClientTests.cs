@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using CreatioGoogle.Broker.Google;
 using CreatioGoogle.Broker.Google.People;
 
 namespace CreatioGoogle.Tests.People;
@@ -84,7 +85,8 @@ public sealed class GooglePeopleClientTests
 
         // Counted from the full sync, not from the incremental one that issued the chained token.
         world.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
-        var ex = await Assert.ThrowsAsync<PeopleSyncTokenExpiredException>(() => world.SyncAsync(chained));
+        var ex = await Assert.ThrowsAsync<GoogleApiException>(() => world.SyncAsync(chained));
+        Assert.True(ex.IsExpiredSyncToken);
         Assert.Equal(HttpStatusCode.BadRequest, ex.StatusCode);
         Assert.Equal("FAILED_PRECONDITION", ex.Status);
         Assert.Equal("EXPIRED_SYNC_TOKEN", ex.Reason);
@@ -105,11 +107,11 @@ public sealed class GooglePeopleClientTests
         Assert.Equal("Globex", first.Organizations!.Single().Name);
 
         created.Etag = staleEtag;
-        var ex = await Assert.ThrowsAsync<PeopleApiException>(() => world.Client.UpdateContactAsync(T, C, created, "organizations"));
+        var ex = await Assert.ThrowsAsync<GoogleApiException>(() => world.Client.UpdateContactAsync(T, C, created, "organizations"));
         Assert.Equal(HttpStatusCode.BadRequest, ex.StatusCode);
         Assert.Equal("FAILED_PRECONDITION", ex.Status);
         Assert.True(ex.IsEtagMismatch);
-        Assert.IsNotType<PeopleSyncTokenExpiredException>(ex);
+        Assert.False(ex.IsExpiredSyncToken);
 
         var path = $"v1/{created.ResourceName}:updateContact?updatePersonFields=names";
         var (noEtag, noEtagBody) = await world.RawAsync(HttpMethod.Patch, path, new JsonObject { ["names"] = new JsonArray(new JsonObject { ["givenName"] = "X" }) });
@@ -197,7 +199,7 @@ public sealed class GooglePeopleClientTests
     {
         await using var world = await PeopleWorld.StartAsync();
         world.TokenOverride = "sbx-at-not-a-real-token";
-        var ex = await Assert.ThrowsAsync<PeopleApiException>(() => world.SyncAsync());
+        var ex = await Assert.ThrowsAsync<GoogleApiException>(() => world.SyncAsync());
         Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
         Assert.Equal("UNAUTHENTICATED", ex.Status);
         Assert.DoesNotContain("sbx-at-", ex.Message, StringComparison.Ordinal);
@@ -211,7 +213,7 @@ public sealed class GooglePeopleClientTests
     public async Task WithoutContactsScope_403ScopeInsufficient()
     {
         await using var world = await PeopleWorld.StartAsync("openid email");
-        var ex = await Assert.ThrowsAsync<PeopleApiException>(() => world.SyncAsync());
+        var ex = await Assert.ThrowsAsync<GoogleApiException>(() => world.SyncAsync());
         Assert.Equal(HttpStatusCode.Forbidden, ex.StatusCode);
         Assert.Equal("PERMISSION_DENIED", ex.Status);
         Assert.Equal("ACCESS_TOKEN_SCOPE_INSUFFICIENT", ex.Reason);
@@ -222,7 +224,7 @@ public sealed class GooglePeopleClientTests
     {
         await using var world = await PeopleWorld.StartAsync("openid https://www.googleapis.com/auth/contacts.readonly");
         await world.SyncAsync();
-        var ex = await Assert.ThrowsAsync<PeopleApiException>(() => world.Client.CreateContactAsync(T, C, PeopleWorld.NewPerson("Nope")));
+        var ex = await Assert.ThrowsAsync<GoogleApiException>(() => world.Client.CreateContactAsync(T, C, PeopleWorld.NewPerson("Nope")));
         Assert.Equal(HttpStatusCode.Forbidden, ex.StatusCode);
     }
 
@@ -260,7 +262,7 @@ public sealed class GooglePeopleClientTests
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9), $"retried after {watch.Elapsed}, before Retry-After");
 
         world.People.InjectFailures(1, 429, TimeSpan.FromSeconds(7), "people.createContact");
-        var ex = await Assert.ThrowsAsync<PeopleApiException>(() => world.Client.CreateContactAsync(T, C, PeopleWorld.NewPerson("Gus")));
+        var ex = await Assert.ThrowsAsync<GoogleApiException>(() => world.Client.CreateContactAsync(T, C, PeopleWorld.NewPerson("Gus")));
         Assert.Equal(HttpStatusCode.TooManyRequests, ex.StatusCode);
         Assert.Equal("RESOURCE_EXHAUSTED", ex.Status);
         Assert.Equal(TimeSpan.FromSeconds(7), ex.RetryAfter);
@@ -280,7 +282,7 @@ public sealed class GooglePeopleClientTests
                 await world.Client.CreateContactAsync(T, C, PeopleWorld.NewPerson($"Par{i}"));
                 return (HttpStatusCode?)null;
             }
-            catch (PeopleApiException e)
+            catch (GoogleApiException e)
             {
                 return e.StatusCode;
             }

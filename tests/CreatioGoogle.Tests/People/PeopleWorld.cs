@@ -81,22 +81,30 @@ internal sealed class PeopleWorld : IAsyncDisposable, IGoogleAccessTokenSource
         }
     }
 
-    public async Task<string> GetAccessTokenAsync(string tenantId, string connectionId, CancellationToken cancellationToken)
+    /// <summary>Access tokens asked for with forceRefresh (the pipeline's answer to a 401).</summary>
+    public int ForcedRefreshes { get; private set; }
+
+    public async Task<GoogleAccessToken> GetAccessTokenAsync(GoogleConnection connection, bool forceRefresh, CancellationToken cancellationToken)
     {
-        Assert.Equal((Tenant, Connection), (tenantId, connectionId));
-        if (TokenOverride is not null)
+        Assert.Equal((Tenant, Connection), (connection.TenantId, connection.ConnectionId));
+        ForcedRefreshes += forceRefresh ? 1 : 0;
+        if (TokenOverride is not null && !(forceRefresh && RefreshReplacesOverride))
         {
-            return TokenOverride;
+            return new GoogleAccessToken.Issued(TokenOverride);
         }
 
-        if (!Google.IsAccessTokenValid(AccessToken))
+        TokenOverride = null;
+        if (forceRefresh || !Google.IsAccessTokenValid(AccessToken))
         {
             var body = await PostTokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = _refreshToken }, cancellationToken);
             AccessToken = body.GetProperty("access_token").GetString()!;
         }
 
-        return AccessToken;
+        return new GoogleAccessToken.Issued(AccessToken);
     }
+
+    /// <summary>When true, a forced refresh replaces <see cref="TokenOverride"/> with a real token (a refused token, then a good one).</summary>
+    public bool RefreshReplacesOverride { get; set; }
 
     /// <summary>A list over all pages: (pages, people, final sync token).</summary>
     public async Task<(List<PeopleConnectionsPage> Pages, List<Person> People, string SyncToken)> SyncAsync(string? syncToken = null)
@@ -131,7 +139,7 @@ internal sealed class PeopleWorld : IAsyncDisposable, IGoogleAccessTokenSource
     public async Task<(HttpStatusCode Status, JsonElement Body)> RawAsync(HttpMethod method, string pathAndQuery, JsonNode? body = null, string? token = null)
     {
         using var request = new HttpRequestMessage(method, new Uri(Google.PeopleBaseUrl, pathAndQuery));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? await GetAccessTokenAsync(Tenant, Connection, CancellationToken.None));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token ?? ((GoogleAccessToken.Issued)await GetAccessTokenAsync(new GoogleConnection(Tenant, Connection), false, CancellationToken.None)).AccessToken);
         if (body is not null)
         {
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");

@@ -48,7 +48,7 @@ public sealed class SyncEndToEndTests
 
         Assert.True(cursor?.LastSuccessAt is not null, $"the queued sync did not complete: {cursor?.LastError}");
         Assert.Equal(1, broker.Google.People.ContactCount("alice@example.com"));
-        Assert.NotNull(cursor!.GoogleSyncToken);
+        Assert.NotNull(cursor!.ReadState<CreatioGoogle.Broker.Sync.Contacts.ContactsState>().GoogleSyncToken);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class SyncEngineTests
 
         Assert.Equal(SyncRunOutcome.Completed, outcome);
         var cursor = await world.Services.GetRequiredService<CursorStore>().GetAsync(connection.ConnectionId, "contacts", CancellationToken.None);
-        Assert.Equal("token-2", cursor!.GoogleSyncToken);
+        Assert.Equal("token-2", cursor!.ReadState<TokenState>().Token);
         Assert.Null(cursor.LeaseOwner);
         Assert.Null(cursor.LastError);
         Assert.NotNull(cursor.LastSuccessAt);
@@ -61,7 +61,7 @@ public sealed class SyncEngineTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => Runner(world).RunAsync(Job(world, connection), CancellationToken.None));
 
         var cursor = await world.Services.GetRequiredService<CursorStore>().GetAsync(connection.ConnectionId, "contacts", CancellationToken.None);
-        Assert.Equal("token-1", cursor!.GoogleSyncToken);
+        Assert.Equal("token-1", cursor!.ReadState<TokenState>().Token);
         Assert.Contains("Creatio answered 500", cursor.LastError, StringComparison.Ordinal);
         Assert.Equal(1, cursor.ConsecutiveFailures);
         Assert.Null(cursor.LeaseOwner); // the retry may run
@@ -144,6 +144,12 @@ public sealed class SyncEngineTests
     private static async Task<int> QueuedCountAsync(BrokerWorld world) =>
         (await Queue(world).GetPropertiesAsync()).Value.ApproximateMessagesCount;
 
+    /// <summary>The stand-in feature's own cursor state.</summary>
+    private sealed class TokenState
+    {
+        public string? Token { get; set; }
+    }
+
     /// <summary>A feature that records how it was called; moves the cursor's token like a real one.</summary>
     private sealed class RecordingFeature(string feature) : ISyncFeature
     {
@@ -171,7 +177,7 @@ public sealed class SyncEngineTests
                     throw FailWith;
                 }
 
-                context.Cursor.GoogleSyncToken = NextToken;
+                context.Cursor.WriteState(new TokenState { Token = NextToken });
                 return "ok";
             }
             finally

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -9,11 +8,11 @@ using Microsoft.Extensions.Options;
 namespace CreatioGoogle.Broker.Google.People;
 
 /// <summary>
-/// Typed HttpClient for the Google People API (v1). The NuGet Google.Apis.PeopleService client is not available to us,
-/// and this covers what the contact sync needs. Every call takes the connection it acts for; the access token is
-/// fetched per call from <see cref="IGoogleAccessTokenSource"/>. Reads (GET) are retried by the resilience handler,
-/// honouring Retry-After; writes are not (a lost answer to a create would duplicate the contact) and surface as
-/// <see cref="PeopleApiException"/> with <see cref="PeopleApiException.RetryAfter"/>.
+/// Typed HttpClient for the Google People API (v1), on the Google API pipeline (<see cref="GoogleApiServiceCollectionExtensions.AddGoogleApiClient{TClient}"/>).
+/// The NuGet Google.Apis.PeopleService client is not available to us, and this covers what the contact sync needs. Every
+/// call names the connection it acts for; the pipeline attaches its token, retries reads (honouring Retry-After) but not
+/// writes (a lost answer to a create would duplicate the contact), and turns errors into <see cref="GoogleApiException"/>
+/// (People's own cases: <see cref="PeopleErrors"/>).
 /// </summary>
 public sealed class GooglePeopleClient
 {
@@ -36,24 +35,20 @@ public sealed class GooglePeopleClient
     };
 
     private readonly HttpClient _http;
-    private readonly IGoogleAccessTokenSource _tokens;
     private readonly int _pageSize;
 
-    public GooglePeopleClient(HttpClient http, IGoogleAccessTokenSource tokens, IOptions<GooglePeopleOptions> options)
+    public GooglePeopleClient(HttpClient http, IOptions<GooglePeopleOptions> options)
     {
         ArgumentNullException.ThrowIfNull(http);
-        ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(options);
         _http = http;
-        _tokens = tokens;
         _pageSize = options.Value.PageSize;
-        _http.BaseAddress ??= options.Value.BaseUrl;
     }
 
     /// <summary>
     /// Pages of people/me/connections. Without <paramref name="syncToken"/>: a full listing; with it: only people changed
     /// since, deleted ones marked <see cref="Person.IsDeleted"/>. The last page carries the token for the next sync.
-    /// Throws <see cref="PeopleSyncTokenExpiredException"/> when the token expired: start again without one.
+    /// A token Google no longer takes fails with 400 (<see cref="PeopleErrors"/>: expired, or invalid): start again without one.
     /// </summary>
     public async IAsyncEnumerable<PeopleConnectionsPage> ListConnectionsAsync(
         string tenantId, string connectionId, string? syncToken, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -78,7 +73,7 @@ public sealed class GooglePeopleClient
                 query.Add(new("pageToken", pageToken));
             }
 
-            var page = await SendAsync<ListConnectionsResponse>(tenantId, connectionId, HttpMethod.Get, Url("v1/people/me/connections", query), null, cancellationToken);
+            var page = await SendAsync<ListConnectionsResponse>(tenantId, connectionId, "people.connections.list", HttpMethod.Get, Url("v1/people/me/connections", query), null, cancellationToken);
             pageToken = string.IsNullOrEmpty(page.NextPageToken) ? null : page.NextPageToken;
             yield return new PeopleConnectionsPage(page.Connections ?? [], pageToken, page.NextSyncToken, page.TotalItems ?? 0);
         }
@@ -86,29 +81,41 @@ public sealed class GooglePeopleClient
     }
 
     public Task<Person> GetAsync(string tenantId, string connectionId, string resourceName, CancellationToken cancellationToken = default) =>
-        SendAsync<Person>(tenantId, connectionId, HttpMethod.Get, Url($"v1/{PersonName(resourceName)}", [new("personFields", PersonFields)]), null, cancellationToken);
+        SendAsync<Person>(tenantId, connectionId, "people.get", HttpMethod.Get, Url($"v1/{PersonName(resourceName)}", [new("personFields", PersonFields)]), null, cancellationToken);
 
-    /// <summary>Up to 200 people by resource name in one call; people that no longer exist are left out of the result.</summary>
+    /// <summary>
+    /// Up to 200 people by resource name in one call, keyed by the name asked for. A person Google renamed comes back
+    /// under its new <see cref="Person.ResourceName"/> (<c>requestedResourceName</c> keeps the old one); people that no
+    /// longer exist are left out.
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, Person>> BatchGetAsync(
         string tenantId, string connectionId, IReadOnlyList<string> resourceNames, CancellationToken cancellationToken = default)
     {
         CheckBatch(resourceNames, MaxBatchGet);
         var query = resourceNames.Select(r => new KeyValuePair<string, string>("resourceNames", PersonName(r)))
             .Append(new("personFields", PersonFields));
-        var response = await SendAsync<BatchGetResponse>(tenantId, connectionId, HttpMethod.Get, Url("v1/people:batchGet", query), null, cancellationToken);
-        return (response.Responses ?? []).Where(r => r.Person?.ResourceName is not null)
-            .ToDictionary(r => r.Person!.ResourceName!, r => r.Person!, StringComparer.Ordinal);
+        var response = await SendAsync<BatchGetResponse>(tenantId, connectionId, "people.getBatchGet", HttpMethod.Get, Url("v1/people:batchGet", query), null, cancellationToken);
+        var found = new Dictionary<string, Person>(StringComparer.Ordinal);
+        foreach (var r in response.Responses ?? [])
+        {
+            if (r.Person?.ResourceName is { } name)
+            {
+                found[r.RequestedResourceName ?? name] = r.Person;
+            }
+        }
+
+        return found;
     }
 
     public Task<Person> CreateContactAsync(string tenantId, string connectionId, Person person, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(person);
-        return SendAsync<Person>(tenantId, connectionId, HttpMethod.Post, Url("v1/people:createContact", [new("personFields", PersonFields)]), person, cancellationToken);
+        return SendAsync<Person>(tenantId, connectionId, "people.createContact", HttpMethod.Post, Url("v1/people:createContact", [new("personFields", PersonFields)]), person, cancellationToken);
     }
 
     /// <summary>
     /// Replaces the fields in <paramref name="updatePersonFields"/>. <paramref name="person"/> must carry its resource name and
-    /// current etag; a stale etag fails with <see cref="PeopleApiException.IsEtagMismatch"/>. Use the returned etag next time.
+    /// current etag; a stale etag fails with <see cref="PeopleErrors"/>' IsEtagMismatch. Use the returned etag next time.
     /// </summary>
     public Task<Person> UpdateContactAsync(
         string tenantId, string connectionId, Person person, string updatePersonFields = UpdatePersonFields, CancellationToken cancellationToken = default)
@@ -117,20 +124,23 @@ public sealed class GooglePeopleClient
         ArgumentException.ThrowIfNullOrEmpty(person.Etag, nameof(person) + ".Etag");
         ArgumentException.ThrowIfNullOrEmpty(updatePersonFields);
         var url = Url($"v1/{PersonName(person.ResourceName)}:updateContact", [new("updatePersonFields", updatePersonFields), new("personFields", PersonFields)]);
-        return SendAsync<Person>(tenantId, connectionId, HttpMethod.Patch, url, person, cancellationToken);
+        return SendAsync<Person>(tenantId, connectionId, "people.updateContact", HttpMethod.Patch, url, person, cancellationToken);
     }
 
     public Task DeleteContactAsync(string tenantId, string connectionId, string resourceName, CancellationToken cancellationToken = default) =>
-        SendAsync<JsonElement>(tenantId, connectionId, HttpMethod.Delete, $"v1/{PersonName(resourceName)}:deleteContact", null, cancellationToken);
+        SendAsync<JsonElement>(tenantId, connectionId, "people.deleteContact", HttpMethod.Delete, $"v1/{PersonName(resourceName)}:deleteContact", null, cancellationToken);
 
-    /// <summary>Creates up to 200 contacts in one call (all or nothing); returns them in request order.</summary>
+    /// <summary>
+    /// Creates up to 200 contacts in one call (all or nothing). Google does not document the order of the answer: match
+    /// the people returned to the requests by something you sent (the sync stamps clientData), never by position.
+    /// </summary>
     public async Task<IReadOnlyList<Person>> BatchCreateContactsAsync(
         string tenantId, string connectionId, IReadOnlyList<Person> people, CancellationToken cancellationToken = default)
     {
         CheckBatch(people, MaxBatchCreate);
         var body = new BatchCreateRequest([.. people.Select(p => new ContactToCreate(p))], PersonFields);
-        var response = await SendAsync<BatchCreateResponse>(tenantId, connectionId, HttpMethod.Post, "v1/people:batchCreateContacts", body, cancellationToken);
-        return [.. (response.CreatedPeople ?? []).Select(r => r.Person ?? throw new PeopleApiException("batchCreateContacts answered without a person."))];
+        var response = await SendAsync<BatchCreateResponse>(tenantId, connectionId, "people.batchCreateContacts", HttpMethod.Post, "v1/people:batchCreateContacts", body, cancellationToken);
+        return [.. (response.CreatedPeople ?? []).Select(r => r.Person ?? throw new GoogleApiException("batchCreateContacts answered without a person."))];
     }
 
     /// <summary>Updates up to 200 contacts (each with resource name and current etag); returns them by resource name.</summary>
@@ -146,7 +156,7 @@ public sealed class GooglePeopleClient
         }
 
         var body = new BatchUpdateRequest(contacts, updateMask, PersonFields);
-        var response = await SendAsync<BatchUpdateResponse>(tenantId, connectionId, HttpMethod.Post, "v1/people:batchUpdateContacts", body, cancellationToken);
+        var response = await SendAsync<BatchUpdateResponse>(tenantId, connectionId, "people.batchUpdateContacts", HttpMethod.Post, "v1/people:batchUpdateContacts", body, cancellationToken);
         return (response.UpdateResult ?? []).Where(kv => kv.Value.Person is not null).ToDictionary(kv => kv.Key, kv => kv.Value.Person!, StringComparer.Ordinal);
     }
 
@@ -154,7 +164,7 @@ public sealed class GooglePeopleClient
     {
         CheckBatch(resourceNames, MaxBatchDelete);
         var body = new BatchDeleteRequest([.. resourceNames.Select(PersonName)]);
-        return SendAsync<JsonElement>(tenantId, connectionId, HttpMethod.Post, "v1/people:batchDeleteContacts", body, cancellationToken);
+        return SendAsync<JsonElement>(tenantId, connectionId, "people.batchDeleteContacts", HttpMethod.Post, "v1/people:batchDeleteContacts", body, cancellationToken);
     }
 
     public async Task<IReadOnlyList<ContactGroup>> ListContactGroupsAsync(string tenantId, string connectionId, CancellationToken cancellationToken = default)
@@ -169,13 +179,30 @@ public sealed class GooglePeopleClient
                 query.Add(new("pageToken", pageToken));
             }
 
-            var page = await SendAsync<ListContactGroupsResponse>(tenantId, connectionId, HttpMethod.Get, Url("v1/contactGroups", query), null, cancellationToken);
+            var page = await SendAsync<ListContactGroupsResponse>(tenantId, connectionId, "contactGroups.list", HttpMethod.Get, Url("v1/contactGroups", query), null, cancellationToken);
             groups.AddRange(page.ContactGroups ?? []);
             pageToken = string.IsNullOrEmpty(page.NextPageToken) ? null : page.NextPageToken;
         }
         while (pageToken is not null);
 
         return groups;
+    }
+
+    /// <summary>
+    /// One contact group with the resource names of up to <paramref name="maxMembers"/> members (a plain read, not a sync
+    /// listing: it sees a contact created a moment ago).
+    /// </summary>
+    public Task<ContactGroup> GetContactGroupAsync(string tenantId, string connectionId, string contactGroupResourceName, int maxMembers,
+        CancellationToken cancellationToken = default)
+    {
+        CheckGroupName(contactGroupResourceName);
+        var query = new KeyValuePair<string, string>[]
+        {
+            new("maxMembers", maxMembers.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("groupFields", "name,groupType,memberCount,metadata"),
+        };
+        return SendAsync<ContactGroup>(tenantId, connectionId, "contactGroups.get", HttpMethod.Get, Url($"v1/{contactGroupResourceName}", query), null,
+            cancellationToken);
     }
 
     /// <summary>The user's contact group with this name, created when missing (group names are unique per user, facts §1.3).</summary>
@@ -189,10 +216,10 @@ public sealed class GooglePeopleClient
 
         try
         {
-            return await SendAsync<ContactGroup>(tenantId, connectionId, HttpMethod.Post, "v1/contactGroups",
+            return await SendAsync<ContactGroup>(tenantId, connectionId, "contactGroups.create", HttpMethod.Post, "v1/contactGroups",
                 new CreateContactGroupRequest(new ContactGroup { Name = name }), cancellationToken);
         }
-        catch (PeopleApiException e) when (e.StatusCode == HttpStatusCode.Conflict && e.Status == "ALREADY_EXISTS")
+        catch (GoogleApiException e) when (e.StatusCode == HttpStatusCode.Conflict && e.Status == "ALREADY_EXISTS")
         {
             // Someone else created it between our list and create.
             if (await FindUserGroupAsync(tenantId, connectionId, name, cancellationToken) is { } raced)
@@ -211,13 +238,9 @@ public sealed class GooglePeopleClient
     {
         ArgumentNullException.ThrowIfNull(add);
         ArgumentNullException.ThrowIfNull(remove);
-        if (!contactGroupResourceName.StartsWith("contactGroups/", StringComparison.Ordinal) || contactGroupResourceName.Length <= "contactGroups/".Length)
-        {
-            throw new ArgumentException("Expected a contact group resource name (contactGroups/...).", nameof(contactGroupResourceName));
-        }
-
+        CheckGroupName(contactGroupResourceName);
         var body = new ModifyMembersRequest([.. add.Select(PersonName)], [.. remove.Select(PersonName)]);
-        var response = await SendAsync<ModifyMembersResponse>(tenantId, connectionId, HttpMethod.Post,
+        var response = await SendAsync<ModifyMembersResponse>(tenantId, connectionId, "contactGroups.members.modify", HttpMethod.Post,
             $"v1/{contactGroupResourceName}/members:modify", body, cancellationToken);
         return new ModifyContactGroupMembersResult(response.NotFoundResourceNames ?? [], response.CanNotRemoveLastContactGroupResourceNames ?? []);
     }
@@ -229,22 +252,17 @@ public sealed class GooglePeopleClient
             ?? groups.FirstOrDefault(g => string.Equals(g.Name, name, StringComparison.OrdinalIgnoreCase));
     }
 
-    private async Task<T> SendAsync<T>(string tenantId, string connectionId, HttpMethod method, string url, object? body, CancellationToken cancellationToken)
+    private async Task<T> SendAsync<T>(string tenantId, string connectionId, string operation, HttpMethod method, string url, object? body,
+        CancellationToken cancellationToken)
     {
-        var token = await _tokens.GetAccessTokenAsync(tenantId, connectionId, cancellationToken);
-        using var request = new HttpRequestMessage(method, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var request = GoogleApiRequest.Create(method, url, new GoogleConnection(tenantId, connectionId), operation);
         if (body is not null)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);
         }
 
+        // The pipeline answers with a success or throws GoogleApiException.
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw await ErrorAsync(response, method, cancellationToken);
-        }
-
         if (typeof(T) == typeof(JsonElement))
         {
             // Calls without a result (delete): Google sends "{}", nothing to read.
@@ -252,37 +270,16 @@ public sealed class GooglePeopleClient
         }
 
         return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken)
-            ?? throw new PeopleApiException($"People API answered {method} with an empty body.");
+            ?? throw new GoogleApiException($"People API answered {operation} with an empty body.");
     }
 
-    private static async Task<PeopleApiException> ErrorAsync(HttpResponseMessage response, HttpMethod method, CancellationToken cancellationToken)
+    private static void CheckGroupName(string contactGroupResourceName)
     {
-        GoogleError? error = null;
-        try
+        if (contactGroupResourceName is null || !contactGroupResourceName.StartsWith("contactGroups/", StringComparison.Ordinal)
+            || contactGroupResourceName.Length <= "contactGroups/".Length || contactGroupResourceName.IndexOfAny(['?', '#'], 0) >= 0)
         {
-            error = (await response.Content.ReadFromJsonAsync<GoogleErrorEnvelope>(Json, cancellationToken))?.Error;
+            throw new ArgumentException("Expected a contact group resource name (contactGroups/...).", nameof(contactGroupResourceName));
         }
-        catch (JsonException)
-        {
-            // Not Google's JSON (a proxy page, say): the status code alone has to do.
-        }
-
-        var reason = error?.Details?.Select(d => d.Reason).FirstOrDefault(r => !string.IsNullOrEmpty(r));
-        var retryAfter = response.Headers.RetryAfter switch
-        {
-            { Delta: { } delta } => delta,
-            { Date: { } date } => date - DateTimeOffset.UtcNow,
-            _ => (TimeSpan?)null,
-        };
-
-        // The request URL is not in the message: it can carry sync and page tokens.
-        var message = $"People API {method} failed: {(int)response.StatusCode} {error?.Status} {reason} {error?.Message}".TrimEnd();
-        if (response.StatusCode == HttpStatusCode.BadRequest && reason == PeopleSyncTokenExpiredException.ExpiredReason)
-        {
-            return new PeopleSyncTokenExpiredException(message, retryAfter);
-        }
-
-        return new PeopleApiException(response.StatusCode, error?.Status, reason, message, retryAfter);
     }
 
     /// <summary>Only contact people ("people/c…") can be written; anything else is a caller bug, caught before the call.</summary>
@@ -335,9 +332,4 @@ public sealed class GooglePeopleClient
 
     private sealed record ModifyMembersResponse(List<string>? NotFoundResourceNames, List<string>? CanNotRemoveLastContactGroupResourceNames);
 
-    private sealed record GoogleErrorEnvelope(GoogleError? Error);
-
-    private sealed record GoogleError(int? Code, string? Message, string? Status, List<GoogleErrorDetail>? Details);
-
-    private sealed record GoogleErrorDetail(string? Reason);
 }

@@ -2,10 +2,21 @@ using System.Text.Json.Serialization;
 
 namespace CreatioGoogle.Broker.Google.People;
 
-// The subset of People API resources the sync maps (https://developers.google.com/people/api/rest/v1/people#Person).
-// Property names follow Google's JSON (camelCase via JsonSerializerDefaults.Web); nulls are not sent.
+// The People API resources the sync maps (https://developers.google.com/people/api/rest/v1/people#Person), typed where
+// the sync reads them. Property names follow Google's JSON (camelCase via JsonSerializerDefaults.Web); nulls are not sent.
 
-public sealed class Person
+/// <summary>
+/// Every People object keeps the JSON members it has no property for, exactly as Google sent them, and sends them back:
+/// updateContact replaces each field in its mask whole, so a sub-field the model dropped would be erased at Google
+/// (an organization's dates and location, a name's phonetic forms, an e-mail's type...).
+/// </summary>
+public abstract class PeopleObject
+{
+    [JsonExtensionData]
+    public Dictionary<string, System.Text.Json.JsonElement>? Unmapped { get; set; }
+}
+
+public sealed class Person : PeopleObject
 {
     public string? ResourceName { get; set; }
 
@@ -36,16 +47,19 @@ public sealed class Person
     [JsonIgnore] public bool IsDeleted => Metadata?.Deleted == true;
 }
 
-public sealed class PersonMetadata
+public sealed class PersonMetadata : PeopleObject
 {
     public List<Source>? Sources { get; set; }
 
     public bool? Deleted { get; set; }
 
     public string? ObjectType { get; set; }
+
+    /// <summary>Former resource names of this person (only on sync-token listings): the resource name can change (facts §9).</summary>
+    public List<string>? PreviousResourceNames { get; set; }
 }
 
-public sealed class Source
+public sealed class Source : PeopleObject
 {
     public string? Type { get; set; }
 
@@ -56,15 +70,17 @@ public sealed class Source
     public DateTimeOffset? UpdateTime { get; set; }
 }
 
-/// <summary>Per-field metadata Google adds on reads (output only; ignored on writes).</summary>
-public sealed class FieldMetadata
+/// <summary>Per-field metadata. <see cref="Primary"/> is output only; <see cref="SourcePrimary"/> is what a client sets.</summary>
+public sealed class FieldMetadata : PeopleObject
 {
     public bool? Primary { get; set; }
+
+    public bool? SourcePrimary { get; set; }
 
     public Source? Source { get; set; }
 }
 
-public sealed class Name
+public sealed class Name : PeopleObject
 {
     public string? DisplayName { get; set; }
 
@@ -83,7 +99,7 @@ public sealed class Name
     public FieldMetadata? Metadata { get; set; }
 }
 
-public sealed class EmailAddress
+public sealed class EmailAddress : PeopleObject
 {
     public string? Value { get; set; }
 
@@ -94,7 +110,7 @@ public sealed class EmailAddress
     public FieldMetadata? Metadata { get; set; }
 }
 
-public sealed class PhoneNumber
+public sealed class PhoneNumber : PeopleObject
 {
     public string? Value { get; set; }
 
@@ -106,7 +122,7 @@ public sealed class PhoneNumber
     public FieldMetadata? Metadata { get; set; }
 }
 
-public sealed class Organization
+public sealed class Organization : PeopleObject
 {
     public string? Name { get; set; }
 
@@ -117,7 +133,7 @@ public sealed class Organization
     public FieldMetadata? Metadata { get; set; }
 }
 
-public sealed class Birthday
+public sealed class Birthday : PeopleObject
 {
     public GoogleDate? Date { get; set; }
 
@@ -127,7 +143,7 @@ public sealed class Birthday
 }
 
 /// <summary>google.type.Date: year may be 0/absent for birthdays without a year.</summary>
-public sealed class GoogleDate
+public sealed class GoogleDate : PeopleObject
 {
     public int? Year { get; set; }
 
@@ -136,7 +152,7 @@ public sealed class GoogleDate
     public int? Day { get; set; }
 }
 
-public sealed class Biography
+public sealed class Biography : PeopleObject
 {
     public string? Value { get; set; }
 
@@ -146,7 +162,7 @@ public sealed class Biography
     public FieldMetadata? Metadata { get; set; }
 }
 
-public sealed class ClientData
+public sealed class ClientData : PeopleObject
 {
     public string? Key { get; set; }
 
@@ -155,7 +171,7 @@ public sealed class ClientData
     public FieldMetadata? Metadata { get; set; }
 }
 
-public sealed class Membership
+public sealed class Membership : PeopleObject
 {
     public ContactGroupMembership? ContactGroupMembership { get; set; }
 
@@ -165,14 +181,14 @@ public sealed class Membership
         new() { ContactGroupMembership = new ContactGroupMembership { ContactGroupResourceName = contactGroupResourceName } };
 }
 
-public sealed class ContactGroupMembership
+public sealed class ContactGroupMembership : PeopleObject
 {
     public string? ContactGroupId { get; set; }
 
     public string? ContactGroupResourceName { get; set; }
 }
 
-public sealed class ContactGroup
+public sealed class ContactGroup : PeopleObject
 {
     public string? ResourceName { get; set; }
 
@@ -186,6 +202,9 @@ public sealed class ContactGroup
     public string? GroupType { get; set; }
 
     public int? MemberCount { get; set; }
+
+    /// <summary>Output only: members' resource names, on a get with maxMembers.</summary>
+    public List<string>? MemberResourceNames { get; set; }
 }
 
 /// <summary>One connections.list page. <see cref="NextSyncToken"/> is only on the last page (facts §1.1).</summary>

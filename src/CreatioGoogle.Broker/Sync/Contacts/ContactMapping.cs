@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using CreatioGoogle.Broker.Creatio;
 using CreatioGoogle.Broker.Google.People;
@@ -57,8 +58,9 @@ public sealed record ContactFields
 }
 
 /// <summary>
-/// Google person ⇄ Creatio Contact, both directions, pure. Writes to Google are merged into the person as Google
-/// holds it, so what is not mapped (home phones, other e-mails, addresses, photos, other groups) survives an update.
+/// Google person ⇄ Creatio Contact, both directions, pure. Writes to Google change only the mapped sub-fields that
+/// differ, in a copy of the person as Google holds it, so nothing that is not mapped (home phones, other e-mails,
+/// addresses, an organization's dates, phonetic names, unknown fields) is lost by an update.
 /// Organization name ↔ Account is not mapped: Account is a lookup that would need matching or creating accounts.
 /// </summary>
 public static class ContactMapping
@@ -140,25 +142,93 @@ public static class ContactMapping
         return person;
     }
 
-    /// <summary>The fields merged into <paramref name="current"/> (a copy; resource name and etag kept) for an update.</summary>
+    /// <summary>
+    /// The person to send for an update: a copy of <paramref name="current"/> in which only the mapped sub-fields that
+    /// differ from <paramref name="fields"/> are changed. updateContact replaces each field of its mask whole (facts §9), so
+    /// everything else — an organization's type, dates and location, a name's phonetic forms and unstructured name, which
+    /// e-mail is primary, a biography's content type, fields the model has no property for — goes back exactly as read.
+    /// With no <paramref name="current"/>, a new person with just the fields.
+    /// </summary>
     public static Person ToGoogle(ContactFields fields, Person? current)
     {
         ArgumentNullException.ThrowIfNull(fields);
         var f = fields.Normalized();
-        var person = new Person { ResourceName = current?.ResourceName, Etag = current?.Etag };
+        var person = current is null ? new Person() : Copy(current);
+        var old = FromGoogle(person);
 
-        var oldName = current?.Names?.FirstOrDefault();
-        person.Names = f.GivenName.Length + f.MiddleName.Length + f.Surname.Length == 0
-            ? []
-            : [new Name
-            {
-                GivenName = NullIfEmpty(f.GivenName), MiddleName = NullIfEmpty(f.MiddleName), FamilyName = NullIfEmpty(f.Surname),
-                HonorificPrefix = oldName?.HonorificPrefix, HonorificSuffix = oldName?.HonorificSuffix,
-            }];
+        if ((old.GivenName, old.MiddleName, old.Surname) != (f.GivenName, f.MiddleName, f.Surname))
+        {
+            SetName(person, f);
+        }
 
-        var emails = (current?.EmailAddresses ?? []).Select(e => new EmailAddress { Value = e.Value, Type = e.Type, DisplayName = e.DisplayName }).ToList();
-        var primary = current?.EmailAddresses?.FindIndex(e => e.Metadata?.Primary == true) is >= 0 and var p ? p : 0;
-        if (f.Email.Length == 0)
+        if (old.Email != f.Email)
+        {
+            SetPrimaryEmail(person, f.Email);
+        }
+
+        var phones = person.PhoneNumbers ?? [];
+        if (old.Phone != f.Phone)
+        {
+            SetPhone(phones, WorkPhoneType, f.Phone);
+        }
+
+        if (old.MobilePhone != f.MobilePhone)
+        {
+            SetPhone(phones, MobilePhoneType, f.MobilePhone);
+        }
+
+        person.PhoneNumbers = phones;
+
+        if (old.JobTitle != f.JobTitle)
+        {
+            SetJobTitle(person, f.JobTitle);
+        }
+
+        if (old.BirthDate != f.BirthDate)
+        {
+            SetBirthDate(person, f.BirthDate);
+        }
+
+        if (old.Notes != f.Notes)
+        {
+            SetNotes(person, f.Notes);
+        }
+
+        // Every field of the update mask is sent, even unchanged and empty: an absent one would be cleared.
+        person.Names ??= [];
+        person.EmailAddresses ??= [];
+        person.Organizations ??= [];
+        person.Birthdays ??= [];
+        person.Biographies ??= [];
+        return person;
+    }
+
+    private static Person Copy(Person person) =>
+        JsonSerializer.Deserialize<Person>(JsonSerializer.SerializeToUtf8Bytes(person, CopyJson), CopyJson)!;
+
+    private static readonly JsonSerializerOptions CopyJson = new(JsonSerializerDefaults.Web);
+
+    private static void SetName(Person person, ContactFields f)
+    {
+        if (f.GivenName.Length + f.MiddleName.Length + f.Surname.Length == 0)
+        {
+            person.Names = [];
+            return;
+        }
+
+        // Only the parts Creatio has; honorifics, phonetic forms and the unstructured name stay as Google holds them.
+        var name = person.Names?.FirstOrDefault() ?? new Name();
+        name.GivenName = NullIfEmpty(f.GivenName);
+        name.MiddleName = NullIfEmpty(f.MiddleName);
+        name.FamilyName = NullIfEmpty(f.Surname);
+        person.Names = [name, .. (person.Names ?? []).Skip(1)];
+    }
+
+    private static void SetPrimaryEmail(Person person, string email)
+    {
+        var emails = person.EmailAddresses ?? [];
+        var primary = emails.FindIndex(e => e.Metadata?.Primary == true) is >= 0 and var p ? p : 0;
+        if (email.Length == 0)
         {
             if (emails.Count > 0)
             {
@@ -167,44 +237,71 @@ public static class ContactMapping
         }
         else if (emails.Count == 0)
         {
-            emails.Add(new EmailAddress { Value = f.Email, Type = "work" });
+            emails.Add(new EmailAddress { Value = email, Type = "work" });
         }
-        else if (!string.Equals(emails[primary].Value?.Trim(), f.Email, StringComparison.OrdinalIgnoreCase))
+        else
         {
-            emails[primary].Value = f.Email;
+            // The value only: its type, display name and "primary" stay.
+            emails[primary].Value = email;
         }
 
         person.EmailAddresses = emails;
+    }
 
-        var phones = (current?.PhoneNumbers ?? []).Select(n => new PhoneNumber { Value = n.Value, Type = n.Type }).ToList();
-        SetPhone(phones, WorkPhoneType, f.Phone);
-        SetPhone(phones, MobilePhoneType, f.MobilePhone);
-        person.PhoneNumbers = phones;
-
-        var organizations = (current?.Organizations ?? []).Select(o => new Organization { Name = o.Name, Title = o.Title, Department = o.Department }).ToList();
+    private static void SetJobTitle(Person person, string title)
+    {
+        var organizations = person.Organizations ?? [];
         if (organizations.Count > 0)
         {
-            organizations[0].Title = NullIfEmpty(f.JobTitle);
-            if (organizations[0] is { Name: null, Title: null, Department: null })
+            organizations[0].Title = NullIfEmpty(title);
+            if (organizations[0] is { Name: null, Title: null, Department: null, Unmapped: null or { Count: 0 } })
             {
                 organizations.RemoveAt(0);
             }
         }
-        else if (f.JobTitle.Length > 0)
+        else if (title.Length > 0)
         {
-            organizations.Add(new Organization { Title = f.JobTitle });
+            organizations.Add(new Organization { Title = title });
         }
 
         person.Organizations = organizations;
+    }
 
-        var yearless = current?.Birthdays?.FirstOrDefault(b => b.Date is not { Year: > 0 });
-        person.Birthdays = f.BirthDate is { } birth
-            ? [new Birthday { Date = new GoogleDate { Year = birth.Year, Month = birth.Month, Day = birth.Day } }]
-            // A birthday without a year cannot come from Creatio; keep it rather than erase it.
-            : yearless is not null ? [new Birthday { Date = yearless.Date, Text = yearless.Text }] : [];
+    private static void SetBirthDate(Person person, DateOnly? birth)
+    {
+        var birthdays = person.Birthdays ?? [];
+        var dated = birthdays.FindIndex(b => b.Date is { Year: > 0, Month: > 0, Day: > 0 });
+        if (birth is not { } d)
+        {
+            // A birthday without a year cannot come from Creatio: keep it rather than erase it.
+            if (dated >= 0)
+            {
+                birthdays.RemoveAt(dated);
+            }
+        }
+        else
+        {
+            var birthday = dated >= 0 ? birthdays[dated] : new Birthday();
+            birthday.Date = new GoogleDate { Year = d.Year, Month = d.Month, Day = d.Day };
+            birthday.Text = null; // it described the old date
+            birthdays = [birthday]; // a singleton for contacts
+        }
 
-        person.Biographies = f.Notes.Length == 0 ? [] : [new Biography { Value = f.Notes, ContentType = "TEXT_PLAIN" }];
-        return person;
+        person.Birthdays = birthdays;
+    }
+
+    private static void SetNotes(Person person, string notes)
+    {
+        if (notes.Length == 0)
+        {
+            person.Biographies = [];
+            return;
+        }
+
+        // The content type stays as Google has it (a new note is plain text).
+        var biography = person.Biographies?.FirstOrDefault() ?? new Biography { ContentType = "TEXT_PLAIN" };
+        biography.Value = notes;
+        person.Biographies = [biography];
     }
 
     /// <summary>Creatio columns for a create or an update (Name is the full name Creatio shows and requires).</summary>

@@ -37,6 +37,12 @@ internal sealed class PeopleApi(Func<string, (SandboxAccount Account, IReadOnlyC
 
     public bool RejectConcurrentMutations { get; set; } = true;
 
+    /// <summary>
+    /// batchCreateContacts' answer order is not documented (facts §9): by default it is shuffled, so a client that matches
+    /// results to requests by position fails here as it could at Google.
+    /// </summary>
+    public bool ShuffleBatchCreateResults { get; set; } = true;
+
     public IReadOnlyDictionary<string, int> Calls => new Dictionary<string, int>(_calls, StringComparer.Ordinal);
 
     public int CallCount(string method) => _calls.GetValueOrDefault(method);
@@ -72,6 +78,7 @@ internal sealed class PeopleApi(Func<string, (SandboxAccount Account, IReadOnlyC
 
         app.MapGet("/v1/contactGroups", ctx => RunAsync(ctx, "contactGroups.list", write: false, ListGroupsAsync));
         app.MapPost("/v1/contactGroups", ctx => RunAsync(ctx, "contactGroups.create", write: true, CreateGroupAsync));
+        app.MapGet("/v1/contactGroups/{id}", ctx => RunAsync(ctx, "contactGroups.get", write: false, GetGroupAsync));
         app.MapPost("/v1/contactGroups/{id}/members:modify", ModifyMembersRouteAsync);
     }
 
@@ -309,6 +316,11 @@ internal sealed class PeopleApi(Func<string, (SandboxAccount Account, IReadOnlyC
             return new JsonObject();
         }
 
+        if (ShuffleBatchCreateResults)
+        {
+            created = [.. created.OrderBy(_ => Random.Shared.Next())];
+        }
+
         return new JsonObject
         {
             ["createdPeople"] = new JsonArray([.. created.Select(p => (JsonNode)new JsonObject
@@ -419,6 +431,19 @@ internal sealed class PeopleApi(Func<string, (SandboxAccount Account, IReadOnlyC
         }
 
         return store.CreateGroup(sub, name.Trim());
+    }
+
+    private Task<JsonNode> GetGroupAsync(string sub, HttpContext ctx)
+    {
+        var id = (string)ctx.GetRouteValue("id")!;
+        var maxMembers = ParseInt(ctx.Request.Query["maxMembers"], "max_members");
+        if (maxMembers < 0)
+        {
+            throw GoogleApiError.InvalidArgument("max_members must not be negative.");
+        }
+
+        // "Defaults to 0 if not set, which will return zero members."
+        return Task.FromResult<JsonNode>(store.GetGroup(sub, id, maxMembers));
     }
 
     private async Task<JsonNode> ModifyMembersAsync(string sub, HttpContext ctx, string groupId)

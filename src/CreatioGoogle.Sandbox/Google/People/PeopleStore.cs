@@ -164,7 +164,7 @@ internal sealed class PeopleStore(TimeProvider clock)
             _syncTokens[nextSyncToken] = new SyncTokenState(sub, now, _seq, fullSyncAt, request.SyncKey);
         }
 
-        var items = rows.Select(r => Render(r.Item1, r.Item2, request.PersonFields)).ToList();
+        var items = rows.Select(r => Render(r.Item1, r.Item2, request.PersonFields, syncList: request.SyncToken is not null)).ToList();
         return new PageState(sub, items, 0, request.PageSize, request.PageKey, nextSyncToken);
     }
 
@@ -179,7 +179,7 @@ internal sealed class PeopleStore(TimeProvider clock)
     {
         lock (_gate)
         {
-            var (contact, latest) = Live(Account(sub), resourceName);
+            var (contact, latest) = Live(Account(sub), resourceName, followRenames: true);
             return Render(contact, latest, fields);
         }
     }
@@ -190,7 +190,7 @@ internal sealed class PeopleStore(TimeProvider clock)
         lock (_gate)
         {
             var account = Account(sub);
-            return account.Contacts.TryGetValue(IdOf(resourceName) ?? string.Empty, out var c) && c.Latest is { Deleted: false } v ? Render(c, v, fields) : null;
+            return Find(account, resourceName, followRenames: true) is { Latest: { Deleted: false } v } c ? Render(c, v, fields) : null;
         }
     }
 
@@ -395,6 +395,55 @@ internal sealed class PeopleStore(TimeProvider clock)
         }
     }
 
+    /// <summary>
+    /// Test-only: gives a contact a new resource name, as Google does when a contact gets linked to a profile (a verified
+    /// e-mail, say). The change is a new version (new etag); sync-token listings name the old one in previousResourceNames.
+    /// </summary>
+    public string Rename(string sub, string resourceName)
+    {
+        lock (_gate)
+        {
+            var account = Account(sub);
+            var (contact, latest) = Live(account, resourceName);
+            var oldId = contact.Id;
+            var newId = "c" + (Interlocked.Increment(ref _ids) + 7_000_000_000_000_000_000L).ToString(CultureInfo.InvariantCulture);
+            account.Contacts.Remove(oldId);
+            contact.Id = newId;
+            contact.PreviousIds.Add(oldId);
+            account.Contacts[newId] = contact;
+            account.Renamed[oldId] = contact;
+            Append(contact, (JsonObject)latest.Person!.DeepClone());
+            return "people/" + newId;
+        }
+    }
+
+    /// <summary>contactGroups.get: like Google's plain reads, it sees the newest state of every member (no propagation delay).</summary>
+    public JsonObject GetGroup(string sub, string groupId, int maxMembers)
+    {
+        lock (_gate)
+        {
+            var account = Account(sub);
+            if (!account.Groups.TryGetValue(groupId, out var group))
+            {
+                throw GoogleApiError.NotFound("Requested entity was not found.");
+            }
+
+            var json = RenderGroup(account, group);
+            var members = account.Contacts.Values
+                .Where(c => c.Latest is { Deleted: false } v && v.Person!["memberships"] is JsonArray ms && ms.Any(m => GroupIdOf(m) == group.Id))
+                .Select(c => (JsonNode)("people/" + c.Id)).Take(maxMembers).ToArray();
+            if (members.Length > 0)
+            {
+                json["memberResourceNames"] = new JsonArray(members);
+            }
+
+            return json;
+        }
+    }
+
+    /// <summary>Test-only: the contact as Google would return it from people.get with every field, or null.</summary>
+    public JsonObject? Peek(string sub, string resourceName) => TryGet(sub, resourceName, PersonFields.Readable);
+
     public int CountLive(string sub)
     {
         lock (_gate)
@@ -427,21 +476,30 @@ internal sealed class PeopleStore(TimeProvider clock)
         return version;
     }
 
-    private static (ContactRecord Contact, ContactVersion Latest) Live(AccountData account, string resourceName)
+    /// <summary>
+    /// A live contact by resource name. Reads follow a rename (batchGet answers with the new name and the old one as
+    /// requestedResourceName); writes to a former name are 404, so a client must have followed the rename.
+    /// </summary>
+    private static (ContactRecord Contact, ContactVersion Latest) Live(AccountData account, string resourceName, bool followRenames = false)
     {
-        var id = IdOf(resourceName);
-        if (id is null)
+        if (IdOf(resourceName) is null)
         {
             throw GoogleApiError.InvalidArgument($"Resource name \"{resourceName}\" is not a valid contact resource name (people/c...).");
         }
 
-        if (!account.Contacts.TryGetValue(id, out var contact) || contact.Latest is not { Deleted: false } latest)
+        if (Find(account, resourceName, followRenames) is not { Latest: { Deleted: false } latest } contact)
         {
             throw GoogleApiError.NotFound("Requested entity was not found.");
         }
 
         return (contact, latest);
     }
+
+    private static ContactRecord? Find(AccountData account, string resourceName, bool followRenames) =>
+        IdOf(resourceName) is not { } id ? null
+        : account.Contacts.TryGetValue(id, out var contact) ? contact
+        : followRenames && account.Renamed.TryGetValue(id, out var renamed) ? renamed
+        : null;
 
     private static bool TryLive(AccountData account, string resourceName, out ContactRecord contact)
     {
@@ -501,7 +559,20 @@ internal sealed class PeopleStore(TimeProvider clock)
                 }
 
                 var copy = (JsonObject)obj.DeepClone();
-                copy.Remove("metadata"); // Field metadata is output-only.
+
+                // Field metadata is output only but for sourcePrimary (the client's choice of primary); derived values are recomputed.
+                var sourcePrimary = obj["metadata"]?["sourcePrimary"] is JsonValue sp && sp.TryGetValue<bool>(out var isPrimary) && isPrimary;
+                copy.Remove("metadata");
+                if (sourcePrimary)
+                {
+                    copy["metadata"] = new JsonObject { ["sourcePrimary"] = true };
+                }
+
+                foreach (var outputOnly in OutputOnlySubFields)
+                {
+                    copy.Remove(outputOnly);
+                }
+
                 items.Add(copy);
             }
 
@@ -565,7 +636,10 @@ internal sealed class PeopleStore(TimeProvider clock)
         },
     };
 
-    private static JsonObject Render(ContactRecord contact, ContactVersion version, IReadOnlySet<string> fields)
+    /// <summary>Sub-fields Google computes (readOnly in the discovery document): what a client sends for them is dropped.</summary>
+    private static readonly string[] OutputOnlySubFields = ["displayName", "displayNameLastFirst", "canonicalForm", "formattedType", "formattedValue", "formattedProtocol"];
+
+    private static JsonObject Render(ContactRecord contact, ContactVersion version, IReadOnlySet<string> fields, bool syncList = false)
     {
         var person = new JsonObject { ["resourceName"] = "people/" + contact.Id, ["etag"] = version.Etag };
         var source = new JsonObject { ["type"] = "CONTACT", ["id"] = contact.Id };
@@ -579,13 +653,20 @@ internal sealed class PeopleStore(TimeProvider clock)
                 }
 
                 var items = new JsonArray();
+
+                // "Each non-empty field is guaranteed to have exactly one field with metadata.primary": the client's sourcePrimary, else the first.
+                var primary = Math.Max(0, array.Select((n, i) => n?["metadata"]?["sourcePrimary"] is not null ? i : -1).FirstOrDefault(i => i >= 0, -1));
                 for (var i = 0; i < array.Count; i++)
                 {
                     var item = (JsonObject)array[i]!.DeepClone();
                     var itemMetadata = new JsonObject { ["source"] = source.DeepClone() };
                     if (name != "memberships")
                     {
-                        itemMetadata["primary"] = i == 0;
+                        itemMetadata["primary"] = i == primary;
+                        if (item["metadata"]?["sourcePrimary"] is not null)
+                        {
+                            itemMetadata["sourcePrimary"] = true;
+                        }
                     }
 
                     item["metadata"] = itemMetadata;
@@ -610,6 +691,12 @@ internal sealed class PeopleStore(TimeProvider clock)
             if (version.Deleted)
             {
                 metadata["deleted"] = true;
+            }
+
+            if (syncList && contact.PreviousIds.Count > 0)
+            {
+                // "Populated only for people.connections.list requests that include a sync token."
+                metadata["previousResourceNames"] = new JsonArray([.. contact.PreviousIds.Select(id => (JsonNode)("people/" + id))]);
             }
 
             person["metadata"] = metadata;
@@ -643,11 +730,17 @@ internal sealed class PeopleStore(TimeProvider clock)
         public Dictionary<string, ContactRecord> Contacts { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, GroupRecord> Groups { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Former ids of renamed contacts.</summary>
+        public Dictionary<string, ContactRecord> Renamed { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class ContactRecord(string id)
     {
-        public string Id { get; } = id;
+        public string Id { get; set; } = id;
+
+        /// <summary>Ids it had before a rename, oldest first.</summary>
+        public List<string> PreviousIds { get; } = [];
 
         public List<ContactVersion> Versions { get; } = [];
 

@@ -6,7 +6,7 @@ namespace CreatioGoogle.Sandbox.Google.People;
 /// Test controls of the People API simulator served by <see cref="SandboxGoogle"/> at <see cref="SandboxGoogle.PeopleBaseUrl"/>.
 /// Method names used by the counters and fault injection are Google's: "people.connections.list", "people.createContact",
 /// "people.updateContact", "people.deleteContact", "people.get", "people.getBatchGet", "people.batchCreateContacts",
-/// "people.batchUpdateContacts", "people.batchDeleteContacts", "contactGroups.list", "contactGroups.create",
+/// "people.batchUpdateContacts", "people.batchDeleteContacts", "contactGroups.list", "contactGroups.get", "contactGroups.create",
 /// "contactGroups.members.modify".
 /// </summary>
 public sealed class SandboxPeople
@@ -49,6 +49,19 @@ public sealed class SandboxPeople
         get => _api.RejectConcurrentMutations;
         set => _api.RejectConcurrentMutations = value;
     }
+
+    /// <summary>When true (default) batchCreateContacts answers in a shuffled order, which Google does not promise either way.</summary>
+    public bool ShuffleBatchCreateResults
+    {
+        get => _api.ShuffleBatchCreateResults;
+        set => _api.ShuffleBatchCreateResults = value;
+    }
+
+    /// <summary>Test-only: gives a contact a new resource name, as Google may; returns the new one.</summary>
+    public string RenameContact(string email, string resourceName) => _store.Rename(_accountByEmail(email).Sub, resourceName);
+
+    /// <summary>Test-only: the stored contact with every field, as people.get would answer (no call counted), or null.</summary>
+    public JsonObject? Peek(string email, string resourceName) => _store.Peek(_accountByEmail(email).Sub, resourceName);
 
     /// <summary>Calls received per method, including rejected ones.</summary>
     public IReadOnlyDictionary<string, int> Calls => _api.Calls;

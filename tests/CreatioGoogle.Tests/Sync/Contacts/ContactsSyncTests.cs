@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using CreatioGoogle.Broker.Google.People;
 using CreatioGoogle.Broker.Sync;
+using CreatioGoogle.Broker.Sync.Contacts;
 using CreatioGoogle.Sandbox.Creatio;
 
 namespace CreatioGoogle.Tests.Sync.Contacts;
@@ -216,7 +217,7 @@ public sealed class ContactsSyncTests
         world.SeedGoogle(group, "Grace", "Hopper");
         world.SeedCreatio("Ada", "Lovelace");
         await world.SyncAsync();
-        var tokenBefore = (await world.CursorAsync())!.GoogleSyncToken;
+        var tokenBefore = (await world.StateAsync()).GoogleSyncToken;
 
         world.Broker.Clock.Advance(TimeSpan.FromHours(2));
         world.ResetCounters();
@@ -227,7 +228,7 @@ public sealed class ContactsSyncTests
         Assert.Equal(2, (await world.GoogleContactsAsync()).Count);
         Assert.Equal(2, world.OwnedCreatioContacts().Count);
         var cursor = (await world.CursorAsync())!;
-        Assert.NotEqual(tokenBefore, cursor.GoogleSyncToken);
+        Assert.NotEqual(tokenBefore, cursor.ReadState<ContactsState>().GoogleSyncToken);
         Assert.Equal(world.Broker.Clock.GetUtcNow(), cursor.LastFullSyncAt);
     }
 

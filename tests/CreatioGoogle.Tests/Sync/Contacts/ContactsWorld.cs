@@ -8,6 +8,7 @@ using CreatioGoogle.Broker.Sync.Contacts;
 using CreatioGoogle.Sandbox.Creatio;
 using CreatioGoogle.Sandbox.Google.People;
 using CreatioGoogle.Tests.Infrastructure;
+using CreatioGoogle.Tests.Sync;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,7 +19,7 @@ namespace CreatioGoogle.Tests.Sync.Contacts;
 /// account), a sandbox Creatio over HTTP on the same fake clock, and the real <see cref="SyncRunner"/>. A
 /// <see cref="WriteFault"/> sits under both HTTP clients to kill a run right after its Nth write.
 /// </summary>
-internal sealed class ContactsWorld : IAsyncDisposable
+internal sealed class ContactsWorld : ISyncWorld
 {
     public const string Email = "alice@example.com";
     public const string IntegrationUser = "Integration";
@@ -92,6 +93,9 @@ internal sealed class ContactsWorld : IAsyncDisposable
 
     public Task<Cursor?> CursorAsync() =>
         Broker.Services.GetRequiredService<CursorStore>().GetAsync(Connection.ConnectionId, Features.Contacts, CancellationToken.None);
+
+    /// <summary>The contacts feature's state as the last successful run saved it (empty before the first).</summary>
+    public async Task<ContactsState> StateAsync() => (await CursorAsync())?.ReadState<ContactsState>() ?? new ContactsState();
 
     public async Task<List<Link>> LinksAsync() => await Links.ListAsync(Connection.ConnectionId, Features.Contacts, CancellationToken.None);
 
@@ -202,54 +206,5 @@ internal sealed class ContactsWorld : IAsyncDisposable
         public TimeProvider Inner { get; set; } = System;
 
         public override DateTimeOffset GetUtcNow() => Inner.GetUtcNow();
-    }
-}
-
-/// <summary>Kills a sync run at a chosen write: the Nth People/Creatio write is sent, then the run dies before it sees the answer.</summary>
-internal sealed class WriteFault
-{
-    private int _writes;
-
-    /// <summary>Writes seen since the last <see cref="Arm"/>.</summary>
-    public int Writes => Volatile.Read(ref _writes);
-
-    public int? CrashAfterWrite { get; private set; }
-
-    /// <summary>When true, the chosen write fails before it is sent (as a network error would), instead of after.</summary>
-    public bool BeforeSend { get; private set; }
-
-    public void Arm(int crashAfterWrite, bool beforeSend = false)
-    {
-        Volatile.Write(ref _writes, 0);
-        CrashAfterWrite = crashAfterWrite;
-        BeforeSend = beforeSend;
-    }
-
-    public void Disarm() => CrashAfterWrite = null;
-
-    public bool IsChosen() => CrashAfterWrite is { } n && Interlocked.Increment(ref _writes) == n;
-}
-
-internal sealed class SimulatedCrashException(string message) : Exception(message);
-
-internal sealed class WriteFaultHandler(WriteFault fault) : DelegatingHandler
-{
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        var path = request.RequestUri?.AbsolutePath ?? "";
-        var isWrite = request.Method != HttpMethod.Get && !path.Contains("AuthService.svc", StringComparison.OrdinalIgnoreCase)
-            && !path.EndsWith("/connect/token", StringComparison.OrdinalIgnoreCase);
-        if (!isWrite || !fault.IsChosen())
-        {
-            return await base.SendAsync(request, cancellationToken);
-        }
-
-        if (fault.BeforeSend)
-        {
-            throw new HttpRequestException("Simulated network failure before " + request.Method + " " + path);
-        }
-
-        using var response = await base.SendAsync(request, cancellationToken);
-        throw new SimulatedCrashException($"Simulated crash after {request.Method} {path} answered {(int)response.StatusCode}");
     }
 }
