@@ -128,6 +128,12 @@ public sealed class LocalEnvironment : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Set when this run started clean (it runs the sandbox Google, whose grants do not outlive a run): how many
+    /// connections of the last run were forgotten.
+    /// </summary>
+    public int? ForgottenConnections { get; set; }
+
     /// <summary>True when this run made a new token-encryption key (LocalRun:RotateTokenKey).</summary>
     public bool RotatedTokenKey { get; private set; }
 
