@@ -62,7 +62,16 @@ public sealed class DisconnectFlow(
         }
 
         await connections.DeleteSyncStateAsync(connectionId, cancellationToken);
-        await connections.DeleteAsync(tenant.Id, connectionId, cancellationToken);
+        try
+        {
+            await connections.DeleteAsync(tenant.Id, connectionId, cancellationToken);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            // A concurrent disconnect of the same connection deleted it first, and reports it.
+            return new DisconnectResult(pending is null ? DisconnectOutcome.Disconnected : DisconnectOutcome.RevocationPending, pending);
+        }
+
         logger.LogInformation("Connection {Connection} of tenant {Tenant} disconnected", connectionId, tenant.Id);
         await events.DisconnectedAsync(connection, cancellationToken);
         return pending is null

@@ -159,6 +159,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         Settings["Google:TokenEndpoint"] = Google.TokenEndpoint.ToString();
         Settings["Google:RevokeEndpoint"] = Google.RevokeEndpoint.ToString();
         Settings["Google:CertificatesUrl"] = Google.CertificatesUrl.ToString();
+        Settings["Google:UserInfoEndpoint"] = Google.UserInfoEndpoint.ToString();
         Settings["Google:Issuers:0"] = Google.Issuer;
         Settings["GooglePeople:BaseUrl"] = Google.PeopleBaseUrl.ToString();
         Settings[$"Secrets:{SecretNames.GoogleClientId}"] = clientId;

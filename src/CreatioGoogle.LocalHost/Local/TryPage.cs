@@ -44,7 +44,17 @@ public static class TryPage
             return Html(Page("Not started", "<p>Send the form on the start page.</p><p><a href=\"/\">Back</a></p>"), 400);
         }
 
-        var form = await request.ReadFormAsync(cancellationToken);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException || (e is IOException && e is not BadHttpRequestException))
+        {
+            // A form that does not parse (broken multipart, too many fields); a body over Kestrel's limit stays a 413.
+            return Html(Page("Not started", "<p>The form could not be read. Send the form on the start page.</p><p><a href=\"/\">Back</a></p>"), 400);
+        }
+
         var connect = new ConnectRequest
         {
             CreatioUserId = form["user"].ToString() is { Length: > 0 } user ? user : (local.DemoCreatioUserId ?? Guid.NewGuid()).ToString(),
