@@ -37,13 +37,9 @@ public static partial class HttpErrors
                     "Its body, encoding or headers are malformed. Send a well-formed HTTP request.");
             case RequestFailedException { Status: 0 or >= 500 } or HttpRequestException or TimeoutException or Polly.ExecutionRejectedException:
                 LogDependencyFailed(logger, exception, http.Request.Method);
-                http.Response.OnStarting(() =>
-                {
-                    http.Response.Headers.RetryAfter = DependencyRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    return Task.CompletedTask;
-                });
-                return Answer(http, 503, "The broker cannot complete this right now.",
-                    $"A service it depends on (storage, Key Vault or Google) is not answering. Nothing was changed by this error; try again in {DependencyRetryAfterSeconds} s.");
+                return new RetryAfterResult(Answer(http, 503, "The broker cannot complete this right now.",
+                    $"A service it depends on (storage, Key Vault or Google) is not answering. Nothing was changed by this error; try again in {DependencyRetryAfterSeconds} s."),
+                    DependencyRetryAfterSeconds);
             default:
                 LogFailed(logger, exception, http.Request.Method);
                 return Answer(http, 500, "An error occurred while processing your request.",
@@ -73,6 +69,16 @@ public static partial class HttpErrors
 
     /// <summary>API callers get problem bodies; everything else is a person in a browser.</summary>
     public static bool IsApi(HttpRequest request) => request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>An answer with a Retry-After header (set as it is written, after any earlier headers were cleared).</summary>
+    private sealed class RetryAfterResult(IActionResult inner, int seconds) : IActionResult
+    {
+        public Task ExecuteResultAsync(ActionContext context)
+        {
+            context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteResultAsync(context);
+        }
+    }
 
     [LoggerMessage(100, LogLevel.Information, "Request {Method} refused with {StatusCode}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string method, int statusCode, string reason);
