@@ -105,14 +105,40 @@ public sealed class ConnectionStore(BrokerTables tables, TokenProtector protecto
                 batch.Add(new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All));
                 if (batch.Count == 100)
                 {
-                    await table.SubmitTransactionAsync(batch, cancellationToken);
+                    await DeleteRowsAsync(table, batch, cancellationToken);
                     batch.Clear();
                 }
             }
 
             if (batch.Count > 0)
             {
-                await table.SubmitTransactionAsync(batch, cancellationToken);
+                await DeleteRowsAsync(table, batch, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One transaction for the rows; when one of them is gone already (a concurrent disconnect deleted it, and a
+    /// transaction fails whole) each row is deleted on its own, a missing one counting as deleted.
+    /// </summary>
+    private static async Task DeleteRowsAsync(TableClient table, List<TableTransactionAction> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.SubmitTransactionAsync(batch, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            foreach (var action in batch)
+            {
+                try
+                {
+                    await table.DeleteEntityAsync(action.Entity.PartitionKey, action.Entity.RowKey, ETag.All, cancellationToken);
+                }
+                catch (RequestFailedException gone) when (gone.Status == 404)
+                {
+                    // Deleted by the other call.
+                }
             }
         }
     }
