@@ -19,7 +19,7 @@ await using (local)
 {
     try
     {
-        await LocalBrokerApp.StartAsync(app, url);
+        await LocalBrokerApp.StartAsync(app, local, url, CancellationToken.None);
     }
     catch (LocalRunException e)
     {
@@ -41,7 +41,7 @@ await using (local)
     if (local.ForgottenConnections is { } forgotten)
     {
         Console.WriteLine("  started clean: the sandboxes keep no state between runs, so connections of an earlier run would not work" +
-                          (forgotten > 0 ? $"; {forgotten} were removed (connect again)" : ""));
+                          (forgotten > 0 ? $"; removed {forgotten} connection(s) of the last run: connect again" : ""));
     }
 
     if (local.Google is not null)

@@ -50,11 +50,6 @@ public static class LocalBrokerApp
             var requestLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(RequestPipeline.LogCategory);
             app.Use((http, next) => RequestPipeline.InvokeAsync(http, () => next(http), requestLog));
             TryPage.Map(app);
-            if (environment.Google is not null)
-            {
-                environment.ForgottenConnections = await LocalRunReset.ClearAsync(app.Services, builder.Configuration, cancellationToken);
-            }
-
             return (app, environment);
         }
         catch
@@ -64,15 +59,30 @@ public static class LocalBrokerApp
         }
     }
 
-    /// <summary>Starts the app; a port taken since the check is a <see cref="LocalRunException"/> too.</summary>
-    public static async Task StartAsync(WebApplication app, Uri url)
+    /// <summary>
+    /// With the sandbox Google, clears the last run's connections and queued jobs (see <see cref="LocalRunReset"/>),
+    /// then starts the app. The clear comes first because the queue listeners and timers start with the app and would
+    /// otherwise pick up a job of the last run before it is gone. The port is checked once more just before: Azurite
+    /// and the sandboxes took a while to start, and a run that cannot listen must leave the data alone. A port taken
+    /// even later is a <see cref="LocalRunException"/> too.
+    /// </summary>
+    public static async Task StartAsync(WebApplication app, LocalEnvironment environment, Uri url, CancellationToken cancellationToken)
     {
+        if (environment.Google is not null)
+        {
+            EnsurePortIsFree(url);
+            environment.ForgottenConnections = await LocalRunReset.ClearAsync(app.Services, app.Configuration, cancellationToken);
+        }
+
         try
         {
-            await app.StartAsync();
+            await app.StartAsync(cancellationToken);
         }
         catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
         {
+            // Hosted services (timers, queue listeners) may have started beside Kestrel: stop them too.
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
             throw LocalRunException.PortInUse(url, e);
         }
     }

@@ -72,7 +72,7 @@ public sealed class RunningBroker : IAsyncDisposable
         configure?.Invoke(settings);
         var dataDirectory = Directory.CreateTempSubdirectory("broker-test-").FullName;
         var (app, environment) = await LocalBrokerApp.CreateAsync([], baseUrl, settings, dataDirectory, CancellationToken.None, builder);
-        await app.StartAsync();
+        await LocalBrokerApp.StartAsync(app, environment, baseUrl, CancellationToken.None);
         return new RunningBroker(app, environment, baseUrl, settings, dataDirectory, demo);
     }
 

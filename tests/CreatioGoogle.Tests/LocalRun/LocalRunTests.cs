@@ -102,6 +102,41 @@ public sealed partial class LocalRunTests
     }
 
     [Fact]
+    public async Task A_restart_runs_no_sync_job_the_last_run_left_in_the_queue()
+    {
+        Dictionary<string, string?> kept;
+        string oldConnection;
+        await using (var first = await RunningBroker.StartAsync())
+        {
+            kept = new Dictionary<string, string?>(first.Settings);
+            (oldConnection, _) = await ConnectAsync(first);
+        }
+
+        // What a run stopped mid-way leaves behind: a job for a connection whose grant the new sandbox never issued.
+        var queue = new Azure.Storage.Queues.QueueClient(kept["AzureWebJobsStorage"], kept["SyncQueueName"],
+            new Azure.Storage.Queues.QueueClientOptions { MessageEncoding = Azure.Storage.Queues.QueueMessageEncoding.Base64 });
+        await queue.CreateIfNotExistsAsync();
+        await queue.SendMessageAsync(JsonSerializer.Serialize(
+            new CreatioGoogle.Broker.Sync.SyncJob(BrokerWorld.TenantId, oldConnection, "contacts", DateTimeOffset.UtcNow, "left over"),
+            new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+
+        var log = new CapturingLog();
+        await using var second = await RunningBroker.StartAsync(s =>
+        {
+            foreach (var (key, value) in kept)
+            {
+                s[key] = value;
+            }
+
+            s["Logging:LogLevel:Default"] = "Information";
+        }, builder: b => b.Logging.AddProvider(log));
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the queue listener polls at once; give it time to find anything
+
+        Assert.DoesNotContain(log.Lines, l => l.Contains("Executing 'Functions.RunSync'", StringComparison.Ordinal));
+        Assert.Equal(0, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    [Fact]
     public async Task A_busy_port_is_refused_naming_the_port_and_broker_url_before_anything_is_touched()
     {
         await using var running = await RunningBroker.StartAsync();
