@@ -42,6 +42,14 @@ public static partial class RequestPipeline
     public static async Task InvokeAsync(HttpContext http, Func<Task> next, ILogger logger)
     {
         var started = Stopwatch.GetTimestamp();
+        // Logged once the response is complete, not when next() returns: in the Functions worker the ASP.NET Core
+        // integration writes a function's IActionResult (status included) only after the worker middleware is done.
+        http.Response.OnCompleted(() =>
+        {
+            LogRequest(logger, http.Request.Method, SafeTarget(http.Request), http.Response.StatusCode,
+                (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return Task.CompletedTask;
+        });
         try
         {
             await next();
@@ -53,11 +61,6 @@ public static partial class RequestPipeline
             {
                 await HttpErrors.WriteAsync(http, answer);
             }
-        }
-        finally
-        {
-            LogRequest(logger, http.Request.Method, SafeTarget(http.Request), http.Response.StatusCode,
-                (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 

@@ -75,7 +75,66 @@ public sealed class BrokerHttpMiddlewareTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => Middleware().Invoke(context, _ => throw new InvalidOperationException("retry me")));
     }
 
+    [Fact]
+    public async Task The_request_line_shows_the_status_written_after_the_middleware_returned_and_no_code_or_state()
+    {
+        var (context, http) = HttpInvocation("/0/rest/GoogleOAuthAuthenticator/ProcessAuthenticationCode");
+        http.Request.Method = "GET";
+        http.Request.QueryString = new QueryString("?code=4%2F0secret-code&state=secret-state");
+        var response = new CompletingResponseFeature();
+        http.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>(response);
+        var log = new LineLog();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(log));
+
+        // The ASP.NET Core integration writes a function's IActionResult only after the worker middleware returned.
+        await new BrokerHttpMiddleware(loggers).Invoke(context, _ => Task.CompletedTask);
+        http.Response.StatusCode = 302;
+        await response.CompleteAsync();
+
+        var line = Assert.Single(log.Lines);
+        Assert.Contains("answered 302", line, StringComparison.Ordinal);
+        Assert.Contains("code=***&state=***", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", line, StringComparison.Ordinal);
+    }
+
     private static BrokerHttpMiddleware Middleware() => new(NullLoggerFactory.Instance);
+
+    /// <summary>A response that runs its OnCompleted callbacks when told, as Kestrel does once the response is sent.</summary>
+    private sealed class CompletingResponseFeature : Microsoft.AspNetCore.Http.Features.HttpResponseFeature
+    {
+        private readonly List<(Func<object, Task> Callback, object State)> _completed = [];
+
+        public override void OnCompleted(Func<object, Task> callback, object state) => _completed.Add((callback, state));
+
+        public async Task CompleteAsync()
+        {
+            foreach (var (callback, state) in _completed)
+            {
+                await callback(state);
+            }
+        }
+    }
+
+    private sealed class LineLog : ILoggerProvider
+    {
+        public List<string> Lines { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(LineLog sink) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                sink.Lines.Add(formatter(state, exception));
+        }
+    }
 
     private static (FunctionContext Context, HttpContext Http) HttpInvocation(string path)
     {
