@@ -46,7 +46,8 @@ await using (local)
 
     if (local.Google is not null)
     {
-        Console.WriteLine($"  levers:   POST {local.Google.BaseUrl}_sandbox/revoke?email=alice@example.com | _sandbox/outage?count=10&status=503&retryAfter=30");
+        Console.WriteLine($"  levers:   POST {local.Google.BaseUrl}_sandbox/revoke?email=alice@example.com | _sandbox/outage?count=10&status=503&retryAfter=30" +
+                          " | _sandbox/revoke-failures?count=1&status=400");
     }
 
     if (local.HasDemoTenant)
