@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
@@ -24,15 +23,8 @@ internal sealed class RevokeEndpoint(
     {
         Interlocked.Increment(ref _count);
         await faults.DelayAsync(ctx.RequestAborted);
-        if (faults.TryTake(out var status, out var retryAfter))
+        if (await faults.TryAnswerAsync(ctx))
         {
-            if (retryAfter is { } delay)
-            {
-                ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            }
-
-            var (error, description) = FaultInjector.ErrorFor(status);
-            await OAuthResponses.ErrorAsync(ctx, status, error, description);
             return;
         }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -43,15 +42,8 @@ internal sealed class TokenEndpoint(
             Interlocked.Increment(ref _codeExchangeCount);
         }
 
-        if (faults.TryTake(out var status, out var retryAfter))
+        if (await faults.TryAnswerAsync(ctx))
         {
-            if (retryAfter is { } delay)
-            {
-                ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            }
-
-            var (error, description) = FaultInjector.ErrorFor(status);
-            await OAuthResponses.ErrorAsync(ctx, status, error, description);
             return;
         }
 

@@ -81,13 +81,7 @@ public sealed partial class LocalRunTests
         }
 
         // Same storage, secrets and tenant; the sandboxes are new (new grants, new port).
-        await using var second = await RunningBroker.StartAsync(s =>
-        {
-            foreach (var (key, value) in kept)
-            {
-                s[key] = value;
-            }
-        });
+        await using var second = await RestartAsync(kept);
 
         Assert.Equal(1, second.Environment.ForgottenConnections);
         using (var old = await second.Browser.SendAsync(second.ApiRequest(HttpMethod.Get, $"/api/connections/{oldConnection}")))
@@ -121,15 +115,7 @@ public sealed partial class LocalRunTests
             new JsonSerializerOptions(JsonSerializerDefaults.Web)));
 
         var log = new CapturingLog();
-        await using var second = await RunningBroker.StartAsync(s =>
-        {
-            foreach (var (key, value) in kept)
-            {
-                s[key] = value;
-            }
-
-            s["Logging:LogLevel:Default"] = "Information";
-        }, builder: b => b.Logging.AddProvider(log));
+        await using var second = await RestartAsync(kept, s => s["Logging:LogLevel:Default"] = "Information", b => b.Logging.AddProvider(log));
         await Task.Delay(TimeSpan.FromSeconds(2)); // the queue listener polls at once; give it time to find anything
 
         Assert.DoesNotContain(log.Lines, l => l.Contains("Executing 'Functions.RunSync'", StringComparison.Ordinal));
@@ -223,6 +209,19 @@ public sealed partial class LocalRunTests
 
         Assert.Equal(broker.Environment.DemoCreatioUserId.ToString(), id);
     }
+
+    /// <summary>A second run over the settings (storage, secrets, queues, tenant) of a first one, with new sandboxes.</summary>
+    private static Task<RunningBroker> RestartAsync(Dictionary<string, string?> kept,
+        Action<Dictionary<string, string?>>? configure = null, Action<WebApplicationBuilder>? builder = null) =>
+        RunningBroker.StartAsync(s =>
+        {
+            foreach (var (key, value) in kept)
+            {
+                s[key] = value;
+            }
+
+            configure?.Invoke(s);
+        }, builder);
 
     private static async Task<(string ConnectionId, Uri Back)> ConnectAsync(RunningBroker broker)
     {
