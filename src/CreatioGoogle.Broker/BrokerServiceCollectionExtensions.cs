@@ -69,6 +69,8 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<TokenService>();
         services.AddSingleton<TokenRenewal>();
         services.AddSingleton<DisconnectFlow>();
+        services.AddSingleton<PendingRevocationStore>();
+        services.AddSingleton<GrantRevocation>();
 
         services.AddOptions<SyncOptions>().Bind(configuration.GetSection(SyncOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<CursorStore>();

@@ -24,6 +24,16 @@ public sealed record GrantedTokens(
     IReadOnlyList<string> GrantedScopes,
     string? IdToken);
 
+/// <summary>Who signed in at Google: <see cref="Subject"/> is the stable account id, <see cref="Email"/> may change.</summary>
+public sealed record GoogleIdentity(string Subject, string Email);
+
+/// <summary>
+/// Google's answer about who signed in did not hold up: an ID token that is not a JWT, has a header or payload that
+/// does not parse, a wrong signature, issuer, audience or lifetime, or a userinfo answer for another account. Always
+/// the caller's (or an attacker's) doing, never an outage: the sign-in is refused.
+/// </summary>
+public sealed class GoogleIdentityRejectedException(string reason, Exception? inner = null) : Exception(reason, inner);
+
 /// <summary>Google refused a token request; <see cref="Error"/> is Google's code, e.g. <c>invalid_grant</c>.</summary>
 public sealed class GoogleTokenException(string error, string? description, int statusCode, TimeSpan? retryAfter = null)
     : Exception($"Google's token endpoint answered {statusCode} {error}{(description is null ? "" : $": {description}")}")
@@ -92,9 +102,41 @@ public sealed class GoogleOAuthClient(
             response.IdToken);
     }
 
-    /// <summary>Checks signature, issuer, audience (our client ID) and lifetime of an ID token.</summary>
-    public async Task<GoogleJsonWebSignature.Payload> VerifyIdTokenAsync(string idToken, CancellationToken cancellationToken)
+    /// <summary>
+    /// Who a code exchange signed in: the verified ID token's subject, and its e-mail, which comes from the userinfo
+    /// endpoint when the ID token has none (an OpenID provider may leave it out unless its claims are asked for).
+    /// </summary>
+    /// <exception cref="GoogleIdentityRejectedException">The ID token or the userinfo answer did not verify.</exception>
+    /// <exception cref="HttpRequestException">Google's keys or userinfo could not be fetched (transient).</exception>
+    public async Task<GoogleIdentity> VerifyIdentityAsync(GrantedTokens tokens, CancellationToken cancellationToken)
     {
+        var payload = await VerifyIdTokenAsync(tokens.IdToken, cancellationToken);
+        if (!string.IsNullOrEmpty(payload.Email))
+        {
+            return new GoogleIdentity(payload.Subject, payload.Email);
+        }
+
+        var userInfo = await GetUserInfoAsync(tokens.AccessToken, cancellationToken);
+        // The access token must speak for the account the ID token names, or the two answers were mixed up.
+        if (!string.Equals(userInfo.Subject, payload.Subject, StringComparison.Ordinal))
+        {
+            throw new GoogleIdentityRejectedException("The userinfo endpoint answered for another account than the ID token.");
+        }
+
+        return new GoogleIdentity(payload.Subject, userInfo.Email ?? "");
+    }
+
+    /// <summary>
+    /// Checks signature, issuer, audience (our client ID) and lifetime of an ID token. Every way a token can fail to
+    /// verify, including not being a JWT at all, is a <see cref="GoogleIdentityRejectedException"/>.
+    /// </summary>
+    public async Task<GoogleJsonWebSignature.Payload> VerifyIdTokenAsync(string? idToken, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(idToken))
+        {
+            throw new GoogleIdentityRejectedException("The token response has no ID token.");
+        }
+
         var clientId = await secrets.GetSecretAsync(SecretNames.GoogleClientId, cancellationToken);
         var verification = new SignedTokenVerificationOptions
         {
@@ -107,8 +149,61 @@ public sealed class GoogleOAuthClient(
         }
 
         verification.TrustedAudiences.Add(clientId.Value);
-        return await JsonWebSignature.VerifySignedTokenAsync<GoogleJsonWebSignature.Payload>(idToken, verification, cancellationToken);
+        try
+        {
+            var payload = await JsonWebSignature.VerifySignedTokenAsync<GoogleJsonWebSignature.Payload>(idToken, verification, cancellationToken);
+            return string.IsNullOrEmpty(payload.Subject)
+                ? throw new GoogleIdentityRejectedException("The ID token has no subject.")
+                : payload;
+        }
+        catch (InvalidJwtException e)
+        {
+            throw new GoogleIdentityRejectedException(e.Message, e);
+        }
+        catch (Exception e) when (e is not GoogleIdentityRejectedException && !IsUnreachable(e, cancellationToken)
+                                  && e is not OperationCanceledException)
+        {
+            // The library reads an unparsable header or payload with a JSON or base64 reader whose exceptions are not
+            // InvalidJwtException; whatever it threw, the token did not verify.
+            throw new GoogleIdentityRejectedException($"The ID token is malformed ({e.GetType().Name}).", e);
+        }
     }
+
+    /// <summary>OpenID Connect userinfo for an access token: the account's subject and e-mail.</summary>
+    public async Task<(string Subject, string? Email)> GetUserInfoAsync(string accessToken, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, options.Value.UserInfoEndpoint);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+        if ((int)response.StatusCode is 429 or >= 500)
+        {
+            throw new HttpRequestException($"Google's userinfo endpoint answered {(int)response.StatusCode}.", null, response.StatusCode);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new GoogleIdentityRejectedException($"Google's userinfo endpoint refused the new access token ({(int)response.StatusCode}).");
+        }
+
+        UserInfoResponse? info;
+        try
+        {
+            info = JsonSerializer.Deserialize<UserInfoResponse>(await response.Content.ReadAsStringAsync(cancellationToken), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new GoogleIdentityRejectedException("Google's userinfo answer is not JSON.", e);
+        }
+
+        return string.IsNullOrEmpty(info?.Subject)
+            ? throw new GoogleIdentityRejectedException("Google's userinfo answer has no subject.")
+            : (info.Subject, string.IsNullOrEmpty(info.Email) ? null : info.Email);
+    }
+
+    /// <summary>True when <paramref name="e"/> says Google could not be reached or did not answer in time (worth retrying).</summary>
+    public static bool IsUnreachable(Exception e, CancellationToken cancellationToken) =>
+        e is HttpRequestException or Polly.ExecutionRejectedException or TimeoutException
+        || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     /// <summary>
     /// Refreshes an access token. Posted by hand rather than through the library so that Retry-After and
@@ -144,18 +239,43 @@ public sealed class GoogleOAuthClient(
             SplitScopes(token.Scope), token.IdToken);
     }
 
-    /// <summary>Revokes a token (and with it the whole grant). A token Google no longer knows counts as revoked.</summary>
-    public async Task RevokeAsync(string token, CancellationToken cancellationToken)
+    /// <summary>
+    /// Revokes a token, and with it the whole grant. True when Google revoked it now; false when Google answered
+    /// <c>invalid_token</c> (it no longer knows the token: already revoked or expired), which is as good.
+    /// </summary>
+    /// <exception cref="GoogleTokenException">
+    /// Any other answer, a 400 <c>invalid_request</c> or 401 <c>invalid_client</c> included: the grant may still be live.
+    /// </exception>
+    public async Task<bool> RevokeAsync(string token, CancellationToken cancellationToken)
     {
-        using var content = new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = token });
-        var http = httpClientFactory.CreateClient(HttpClientName);
-        using var response = await http.PostAsync(options.Value.RevokeEndpoint, content, cancellationToken);
-        if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.BadRequest)
+        var form = new Dictionary<string, string> { ["token"] = token };
+        using var request = new HttpRequestMessage(HttpMethod.Post, options.Value.RevokeEndpoint);
+        if (options.Value.RevocationClientAuthentication != RevocationClientAuthentication.None)
         {
-            return;
+            var clientId = (await secrets.GetSecretAsync(SecretNames.GoogleClientId, cancellationToken)).Value;
+            var clientSecret = (await secrets.GetSecretAsync(SecretNames.GoogleClientSecret, cancellationToken)).Value;
+            if (options.Value.RevocationClientAuthentication == RevocationClientAuthentication.ClientSecretBasic)
+            {
+                // RFC 6749 §2.3.1: both parts form-encoded before they are joined and base64-encoded.
+                var pair = $"{WebUtility.UrlEncode(clientId)}:{WebUtility.UrlEncode(clientSecret)}";
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(pair)));
+            }
+            else
+            {
+                form["client_id"] = clientId;
+                form["client_secret"] = clientSecret;
+            }
         }
 
-        throw ToTokenException(response, await response.Content.ReadAsStringAsync(cancellationToken));
+        request.Content = new FormUrlEncodedContent(form);
+        using var response = await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+        if (response.IsSuccessStatusCode)
+        {
+            return true;
+        }
+
+        var refused = ToTokenException(response, await response.Content.ReadAsStringAsync(cancellationToken));
+        return refused is { StatusCode: 400, Error: "invalid_token" } ? false : throw refused;
     }
 
     private async Task<PkceGoogleAuthorizationCodeFlow> CreateFlowAsync(CancellationToken cancellationToken)
@@ -215,6 +335,10 @@ public sealed class GoogleOAuthClient(
         [property: JsonPropertyName("expires_in")] long? ExpiresIn,
         [property: JsonPropertyName("scope")] string? Scope,
         [property: JsonPropertyName("id_token")] string? IdToken);
+
+    private sealed record UserInfoResponse(
+        [property: JsonPropertyName("sub")] string? Subject,
+        [property: JsonPropertyName("email")] string? Email);
 
     private sealed record TokenEndpointError(
         [property: JsonPropertyName("error")] string? Error,

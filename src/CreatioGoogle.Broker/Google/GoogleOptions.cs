@@ -15,9 +15,30 @@ public sealed class GoogleOptions
     [Required] public Uri RevokeEndpoint { get; set; } = new("https://oauth2.googleapis.com/revoke");
     [Required] public Uri CertificatesUrl { get; set; } = new("https://www.googleapis.com/oauth2/v3/certs");
 
+    /// <summary>OpenID Connect userinfo: where the account's e-mail comes from when the ID token lacks it.</summary>
+    [Required] public Uri UserInfoEndpoint { get; set; } = new("https://openidconnect.googleapis.com/v1/userinfo");
+
+    /// <summary>
+    /// How a revocation authenticates the client. Google needs none; an RFC 7009 server requires the client's
+    /// credentials (<c>ClientSecretBasic</c>, the method RFC 6749 makes every server support, or <c>ClientSecretPost</c>).
+    /// </summary>
+    public RevocationClientAuthentication RevocationClientAuthentication { get; set; } = RevocationClientAuthentication.None;
+
     /// <summary>ID-token issuers accepted; Google uses both forms.</summary>
     public List<string> Issuers { get; set; } = [];
 
     public IReadOnlyList<string> EffectiveIssuers =>
         Issuers.Count > 0 ? Issuers : ["https://accounts.google.com", "accounts.google.com"];
+}
+
+public enum RevocationClientAuthentication
+{
+    /// <summary>Only the token is sent (Google).</summary>
+    None,
+
+    /// <summary>HTTP Basic with the form-encoded client id and secret (RFC 6749 §2.3.1).</summary>
+    ClientSecretBasic,
+
+    /// <summary><c>client_id</c> and <c>client_secret</c> in the form body.</summary>
+    ClientSecretPost,
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using CreatioGoogle.Broker.Connections;
 using CreatioGoogle.Broker.OAuth;
 using CreatioGoogle.Broker.Tenants;
@@ -15,15 +14,14 @@ public sealed class ConnectionsApi(
     ConnectFlow connectFlow,
     TokenService tokens,
     ConnectionStore connections,
-    DisconnectFlow disconnectFlow)
+    DisconnectFlow disconnectFlow,
+    GrantRevocation revocations)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary><c>POST /api/connections</c>.</summary>
     public Task<IActionResult> CreateConnectionAsync(HttpRequest request, CancellationToken cancellationToken) =>
         AsTenantAsync(request, cancellationToken, async tenant =>
         {
-            var (body, problem) = await ReadJsonAsync<ConnectRequest>(request, cancellationToken);
+            var (body, problem) = await JsonBody.ReadAsync<ConnectRequest>(request, cancellationToken);
             if (problem is not null)
             {
                 return problem;
@@ -41,10 +39,16 @@ public sealed class ConnectionsApi(
     /// reconnect; 503 with Retry-After when Google is down and the stored token has expired.
     /// </summary>
     public Task<IActionResult> GetTokenAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken) =>
-        AsTenantAsync(request, cancellationToken, async tenant =>
+        AsTenantAsync(request, connectionId, cancellationToken, async tenant =>
         {
             // ?refresh=true: Google refused the token Creatio holds, so a stored one will not do.
-            var forceRefresh = string.Equals(request.Query["refresh"], "true", StringComparison.OrdinalIgnoreCase);
+            var refresh = request.Query["refresh"].ToString();
+            if (refresh.Length > 0 && !bool.TryParse(refresh, out _))
+            {
+                return ApiProblem.Invalid("refresh", "Either true or false.");
+            }
+
+            var forceRefresh = string.Equals(refresh, "true", StringComparison.OrdinalIgnoreCase);
             var answer = await tokens.GetAccessTokenAsync(tenant, connectionId, forceRefresh, cancellationToken);
             // A token must not sit in a proxy's or browser's cache.
             request.HttpContext.Response.Headers.CacheControl = "no-store";
@@ -53,16 +57,7 @@ public sealed class ConnectionsApi(
                 case TokenAnswer.Issued issued:
                     return new OkObjectResult(issued.Token);
                 case TokenAnswer.ReconnectNeeded reconnect:
-                    return ApiProblem.Create(409, "The user must reconnect their Google account.",
-                        $"{reconnect.Connection.StatusReason ?? "Google no longer accepts this connection's grant."} " +
-                        "Open connectUrl in a top-level browser window for the user.",
-                        new Dictionary<string, object?>
-                        {
-                            ["connectionId"] = reconnect.Connection.ConnectionId,
-                            ["connectionStatus"] = ConnectionStatus.ReconnectNeeded,
-                            ["connectUrl"] = reconnect.Reconnect.AuthorizationUrl.AbsoluteUri,
-                            ["connectUrlExpiresAt"] = reconnect.Reconnect.ExpiresAt,
-                        });
+                    return ApiProblem.ReconnectNeeded(reconnect.Connection, reconnect.Reconnect);
                 case TokenAnswer.Unavailable unavailable:
                     var seconds = Math.Max(1, (long)Math.Ceiling(unavailable.RetryAfter.TotalSeconds));
                     request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
@@ -74,11 +69,11 @@ public sealed class ConnectionsApi(
             }
         });
 
-    /// <summary><c>GET /api/connections/{id}</c>: the connection's status. Never tokens.</summary>
+    /// <summary><c>GET /api/connections/{id}</c>: the connection's status, with grants still being revoked. Never tokens.</summary>
     public Task<IActionResult> GetConnectionAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken) =>
-        AsTenantAsync(request, cancellationToken, async tenant =>
+        AsTenantAsync(request, connectionId, cancellationToken, async tenant =>
             await connections.GetAsync(tenant.Id, connectionId, cancellationToken) is { } connection
-                ? new OkObjectResult(ConnectionView.Of(connection))
+                ? new OkObjectResult(ConnectionView.Of(connection, await revocations.ListAsync(tenant.Id, connectionId, cancellationToken)))
                 : ApiProblem.NotFound("connection"));
 
     /// <summary><c>GET /api/connections?user={creatioUserId}</c>: the tenant's connections, of one user when given.</summary>
@@ -86,20 +81,48 @@ public sealed class ConnectionsApi(
         AsTenantAsync(request, cancellationToken, async tenant =>
         {
             string? user = request.Query["user"];
-            var list = await connections.ListAsync(tenant.Id, string.IsNullOrWhiteSpace(user) ? null : user, cancellationToken);
-            return new OkObjectResult(new { connections = list.Select(ConnectionView.Of).ToList() });
+            if (!string.IsNullOrEmpty(user) && !Guid.TryParseExact(user, "D", out _))
+            {
+                return ApiProblem.Invalid("user", "A Creatio user id (a GUID).");
+            }
+
+            var list = await connections.ListAsync(tenant.Id, string.IsNullOrEmpty(user) ? null : user, cancellationToken);
+            var pending = (await revocations.ListAsync(tenant.Id, null, cancellationToken)).ToLookup(r => r.ConnectionId);
+            return new OkObjectResult(new { connections = list.Select(c => ConnectionView.Of(c, pending[c.ConnectionId])).ToList() });
         });
 
     /// <summary>
+    /// <c>GET /api/revocations</c>: Google grants the broker gave up (a disconnect, a refused account switch, a sign-in
+    /// that did not verify) that Google has not confirmed revoking yet. Each is retried until it is; empty is the norm.
+    /// </summary>
+    public Task<IActionResult> ListPendingRevocationsAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        AsTenantAsync(request, cancellationToken, async tenant =>
+            new OkObjectResult(new { revocations = (await revocations.ListAsync(tenant.Id, null, cancellationToken)).Select(RevocationView.Of).ToList() }));
+
+    /// <summary>
     /// <c>DELETE /api/connections/{id}</c>: revokes the grant at Google and deletes tokens and sync state. 204 also
-    /// when already gone, so Creatio can repeat it; 502 when Google could not be reached (nothing deleted).
+    /// when already gone, so Creatio can repeat it; 502 when Google could not be reached (nothing deleted); 202 when
+    /// deleted but Google refused the revocation, which is then retried and listed at <c>GET /api/revocations</c>.
     /// </summary>
     public Task<IActionResult> DeleteConnectionAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken) =>
-        AsTenantAsync(request, cancellationToken, async tenant =>
-            await disconnectFlow.DisconnectAsync(tenant, connectionId, cancellationToken) == DisconnectOutcome.Disconnected
-                ? new NoContentResult()
-                : ApiProblem.Create(502, "Google could not be reached.",
-                    "The grant could not be revoked at Google, so nothing was deleted. Repeat the request in a minute."));
+        AsTenantAsync(request, connectionId, cancellationToken, async tenant =>
+        {
+            var result = await disconnectFlow.DisconnectAsync(tenant, connectionId, cancellationToken);
+            return result.Outcome switch
+            {
+                DisconnectOutcome.Disconnected => new NoContentResult(),
+                DisconnectOutcome.RevocationPending => new ObjectResult(new
+                {
+                    connectionId,
+                    status = "disconnected",
+                    detail = "Disconnected here. Google refused to revoke the grant; the broker retries until it does " +
+                             "(see GET /api/revocations).",
+                    pendingRevocation = RevocationView.Of(result.PendingRevocation!),
+                }) { StatusCode = StatusCodes.Status202Accepted },
+                _ => ApiProblem.Create(502, "Google could not be reached.",
+                    "The grant could not be revoked at Google, so nothing was deleted. Repeat the request in a minute."),
+            };
+        });
 
     /// <summary>Google's redirect, at any of Creatio's three redirect paths.</summary>
     public async Task<IActionResult> GoogleCallbackAsync(HttpRequest request, bool requirePageId, CancellationToken cancellationToken)
@@ -120,25 +143,7 @@ public sealed class ConnectionsApi(
     private Task<IActionResult> AsTenantAsync(HttpRequest request, CancellationToken cancellationToken, Func<Tenant, Task<IActionResult>> handle) =>
         authenticator.ForTenantAsync(request, handle, cancellationToken);
 
-    private static async Task<(T? Body, IActionResult? Problem)> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
-        where T : class
-    {
-        if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, ApiProblem.Create(415, "Unsupported media type.", "Send the body as JSON with Content-Type: application/json."));
-        }
-
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync<T>(request.Body, Json, cancellationToken);
-            return body is null
-                ? (null, ApiProblem.Create(400, "The body is empty.", "Send a JSON object."))
-                : (body, null);
-        }
-        catch (JsonException e)
-        {
-            return (null, ApiProblem.Create(400, "The body is not valid JSON.",
-                $"JSON could not be read at {e.Path ?? "$"} (line {e.LineNumber + 1})."));
-        }
-    }
+    private Task<IActionResult> AsTenantAsync(HttpRequest request, string connectionId, CancellationToken cancellationToken,
+        Func<Tenant, Task<IActionResult>> handle) =>
+        authenticator.ForConnectionAsync(request, connectionId, handle, cancellationToken);
 }

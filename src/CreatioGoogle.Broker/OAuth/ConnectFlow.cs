@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Azure;
 using CreatioGoogle.Broker.Connections;
 using CreatioGoogle.Broker.Google;
 using CreatioGoogle.Broker.Http;
 using CreatioGoogle.Broker.Tenants;
 using CreatioGoogle.Broker.Tokens;
-using Google.Apis.Auth;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -20,11 +20,12 @@ public sealed record CallbackOutcome(Uri? RedirectTo, BrowserPage? Page);
 /// <summary>
 /// The connect flow, top to bottom (design.md flows 1 and 2): Creatio starts it, Google's redirect ends it.
 /// </summary>
-public sealed class ConnectFlow(
+public sealed partial class ConnectFlow(
     PendingAuthorizationStore pendingAuthorizations,
     ConnectionStore connections,
     TokenProtector protector,
     GoogleOAuthClient google,
+    GrantRevocation revocation,
     TenantAuthenticator tenants,
     IConnectionEvents events,
     IOptions<BrokerOptions> options,
@@ -68,7 +69,8 @@ public sealed class ConnectFlow(
     /// <summary>Flow 2: Google's redirect. Every failure a user can cause ends on a page; nothing is stored for it.</summary>
     public async Task<CallbackOutcome> CompleteAsync(CallbackParameters callback, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(callback.State))
+        // The broker's states are 43 characters; anything far longer is not one of them and is not worth a lookup.
+        if (string.IsNullOrEmpty(callback.State) || callback.State.Length > MaxStateLength)
         {
             return Page(400, "This sign-in link is not valid",
                 "The address has no 'state' parameter, so it did not come from a connect request of this broker.\n\n" +
@@ -105,16 +107,18 @@ public sealed class ConnectFlow(
 
         if (!string.IsNullOrEmpty(callback.Error))
         {
-            return callback.Error == "access_denied"
+            // Shown to the person: only an error code as OAuth defines them (RFC 6749 §4.1.2.1), never arbitrary text.
+            var error = ErrorCode().IsMatch(callback.Error) ? callback.Error : "invalid_response";
+            return error == "access_denied"
                 ? Page(403, "Google access was not granted",
                     "You chose not to give access on Google's page, so nothing was connected.\n\n" +
                     "To connect, start again from Creatio and choose Allow on Google's page.", BackTo(pending))
                 : Page(400, "Google could not complete the sign-in",
-                    $"Google answered '{callback.Error}'. Nothing was connected.\n\nStart again from Creatio; if it keeps happening, tell your administrator this code.",
+                    $"Google answered '{error}'. Nothing was connected.\n\nStart again from Creatio; if it keeps happening, tell your administrator this code.",
                     BackTo(pending));
         }
 
-        if (string.IsNullOrEmpty(callback.Code))
+        if (string.IsNullOrEmpty(callback.Code) || callback.Code.Length > MaxCodeLength)
         {
             return Page(400, "Google's answer is incomplete",
                 "The address has no authorization code. Nothing was connected.\n\nStart again from Creatio.", BackTo(pending));
@@ -147,26 +151,36 @@ public sealed class ConnectFlow(
                 "Google did not answer in time. Nothing was connected.\n\nWait a minute and start again from Creatio.", BackTo(pending));
         }
 
-        GoogleJsonWebSignature.Payload identity;
+        // From here on Google holds a live grant for this sign-in: every way out that does not store it gives it back.
+        var grant = tokens.RefreshToken ?? tokens.AccessToken;
+        var owner = new GrantOwner(tenant.Id, pending.ConnectionId, pending.CreatioUserId, "");
+        GoogleIdentity identity;
         try
         {
-            identity = await google.VerifyIdTokenAsync(tokens.IdToken
-                ?? throw new InvalidJwtException("The token response has no ID token."), cancellationToken);
+            identity = await google.VerifyIdentityAsync(tokens, cancellationToken);
         }
-        catch (InvalidJwtException e)
+        catch (GoogleIdentityRejectedException e)
         {
-            logger.LogWarning("ID token rejected for connection {Connection}: {Reason}", pending.ConnectionId, e.Message);
-            await RevokeQuietlyAsync(tokens.RefreshToken ?? tokens.AccessToken, cancellationToken);
+            logger.LogWarning("Google's identity answer rejected for connection {Connection}: {Reason}", pending.ConnectionId, e.Message);
+            await revocation.GiveBackAsync(owner, googleSubject: null, grant, RevocationReasons.IdentityNotVerified, cancellationToken);
             return Page(400, "Google's answer could not be verified",
                 "The identity Google sent did not pass verification. Nothing was connected.\n\nStart again from Creatio.", BackTo(pending));
         }
+        catch (Exception e) when (GoogleOAuthClient.IsUnreachable(e, cancellationToken))
+        {
+            logger.LogError("Google's keys or userinfo could not be fetched for connection {Connection}: {Error}", pending.ConnectionId, e.GetType().Name);
+            await revocation.GiveBackAsync(owner, googleSubject: null, grant, RevocationReasons.IdentityNotVerified, cancellationToken);
+            return Page(502, "Google could not be reached",
+                "Google did not answer in time. Nothing was connected.\n\nWait a minute and start again from Creatio.", BackTo(pending));
+        }
 
+        owner = owner with { GoogleEmail = identity.Email };
         var existing = await connections.GetAsync(tenant.Id, pending.ConnectionId, cancellationToken);
         var switching = existing is not null && existing.GoogleSubject != identity.Subject;
         if (switching && !pending.AllowAccountSwitch)
         {
             // The user picked another Google account than the one connected: keep the old connection, drop the new grant.
-            await RevokeQuietlyAsync(tokens.RefreshToken ?? tokens.AccessToken, cancellationToken);
+            await revocation.GiveBackAsync(owner, identity.Subject, grant, RevocationReasons.AccountSwitchRefused, cancellationToken);
             return Page(409, "A different Google account is already connected",
                 $"This Creatio user is connected to {existing!.GoogleEmail}, and you signed in as {identity.Email}. Nothing was changed.\n\n" +
                 $"Start again from Creatio and pick {existing.GoogleEmail} on Google's page, or disconnect first to use another account.",
@@ -176,6 +190,7 @@ public sealed class ConnectFlow(
         var refreshToken = tokens.RefreshToken;
         if (refreshToken is null && (existing is null || switching))
         {
+            await revocation.GiveBackAsync(owner, identity.Subject, grant, RevocationReasons.NoOfflineAccess, cancellationToken);
             return Page(400, "Google gave no offline access",
                 "Google did not return the long-lived access the broker needs. Nothing was connected.\n\n" +
                 "Remove this app at https://myaccount.google.com/permissions, then start again from Creatio.", BackTo(pending));
@@ -184,11 +199,24 @@ public sealed class ConnectFlow(
         var previousRefreshToken = switching ? await connections.ReadRefreshTokenAsync(existing!, cancellationToken) : null;
         // Read before saving: the save updates the same row object.
         var previousStatus = existing?.Status;
-        var connection = await SaveConnectionAsync(tenant, pending, existing, identity, tokens, cancellationToken);
+        var previousOwner = existing is null ? null : owner with { GoogleEmail = existing.GoogleEmail };
+        var previousSubject = existing?.GoogleSubject;
+        Connection connection;
+        try
+        {
+            connection = await SaveConnectionAsync(tenant, pending, existing, identity, tokens, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Not stored (storage failing): the new grant must not stay live unseen. Then the error takes its course.
+            await GiveBackBestEffortAsync(owner, identity.Subject, grant, cancellationToken);
+            throw;
+        }
+
         if (previousRefreshToken is not null)
         {
-            // The old account's grant is no longer used by anyone: revoke it (Google caps live tokens per account).
-            await RevokeQuietlyAsync(previousRefreshToken, cancellationToken);
+            // The old account's grant is no longer used here: give it back (Google caps live tokens per account).
+            await revocation.GiveBackAsync(previousOwner!, previousSubject, previousRefreshToken, RevocationReasons.AccountReplaced, cancellationToken);
         }
 
         await events.StatusChangedAsync(connection, previousStatus, cancellationToken);
@@ -204,19 +232,19 @@ public sealed class ConnectFlow(
         return Page(200, "Connected, but some access is missing",
             $"Your Google account {identity.Email} is connected, but you did not allow access for: {string.Join(", ", connection.Missing)}. " +
             "Creatio cannot use those features until you allow them.\n\n" +
-            "To fix it, open Google's page again and leave every box ticked.",
+            "To fix it, open Google's page again and tick every box (or \"Select all\"): Google starts with them unticked.",
             [new PageLink("Allow the missing access on Google", retry.AuthorizationUrl), new PageLink("Continue to Creatio", WithQuery(returnUrl, connection))]);
     }
 
     private async Task<Connection> SaveConnectionAsync(Tenant tenant, PendingAuthorization pending, Connection? existing,
-        GoogleJsonWebSignature.Payload identity, GrantedTokens tokens, CancellationToken cancellationToken)
+        GoogleIdentity identity, GrantedTokens tokens, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var connection = existing ?? new Connection { PartitionKey = tenant.Id, RowKey = pending.ConnectionId, ConnectedAt = now };
         var missing = Features.MissingFrom(pending.Features, tokens.GrantedScopes);
         connection.CreatioUserId = pending.CreatioUserId;
         connection.GoogleSubject = identity.Subject;
-        connection.GoogleEmail = identity.Email ?? "";
+        connection.GoogleEmail = identity.Email;
         connection.RequestedFeatures = pending.RequestedFeatures;
         connection.GrantedScopes = string.Join(' ', tokens.GrantedScopes);
         connection.MissingFeatures = string.Join(',', missing);
@@ -284,23 +312,36 @@ public sealed class ConnectFlow(
     private static Dictionary<string, string[]> Validate(Tenant tenant, ConnectRequest request, out Uri? returnUrl, out IReadOnlyList<string> features)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!Guid.TryParse(request.CreatioUserId, out _))
+        if (!Guid.TryParseExact(request.CreatioUserId, "D", out _))
         {
-            errors["creatioUserId"] = ["Required: the Creatio user's id (a GUID)."];
+            errors["creatioUserId"] = ["Required: the Creatio user's id (a GUID such as 410006e1-ca4e-4502-a9ec-e54d922d2c00)."];
         }
 
-        features = (request.Features ?? []).Select(f => f.Trim().ToLowerInvariant()).Distinct().ToList();
-        if (features.Count == 0)
+        features = [];
+        if (request.Features is not { Count: > 0 } requested)
         {
             errors["features"] = [$"Name at least one of: {string.Join(", ", Features.All)}."];
         }
-        else if (features.Where(f => !Features.IsKnown(f)).ToList() is { Count: > 0 } unknown)
+        else if (requested.Count > EdgeRules.MaxFeatures || requested.Any(f => string.IsNullOrWhiteSpace(f) || f.Length > EdgeRules.MaxFeatureLength))
         {
-            errors["features"] = [$"Unknown feature(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", Features.All)}."];
+            errors["features"] = [$"A list of at most {EdgeRules.MaxFeatures} feature names, each one of: {string.Join(", ", Features.All)}."];
+        }
+        else
+        {
+            features = requested.Select(f => f.Trim().ToLowerInvariant()).Distinct().ToList();
+            if (features.Where(f => !Features.IsKnown(f)).ToList() is { Count: > 0 } unknown)
+            {
+                errors["features"] = [$"Unknown feature(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", Features.All)}."];
+            }
         }
 
         returnUrl = null;
-        if (!Uri.TryCreate(request.ReturnUrl, UriKind.Absolute, out var parsed))
+        if (request.ReturnUrl is { Length: > EdgeRules.MaxUrlLength })
+        {
+            errors["returnUrl"] = [$"At most {EdgeRules.MaxUrlLength} characters."];
+        }
+        else if (request.ReturnUrl is null || !EdgeRules.IsPrintable(request.ReturnUrl)
+                 || !Uri.TryCreate(request.ReturnUrl, UriKind.Absolute, out var parsed))
         {
             errors["returnUrl"] = ["Required: the absolute Creatio URL to return to."];
         }
@@ -313,25 +354,36 @@ public sealed class ConnectFlow(
             returnUrl = parsed;
         }
 
-        if (request.LoginHint is { Length: > 320 })
+        if (request.LoginHint is { Length: > EdgeRules.MaxLoginHintLength })
         {
-            errors["loginHint"] = ["At most 320 characters (an e-mail address)."];
+            errors["loginHint"] = [$"At most {EdgeRules.MaxLoginHintLength} characters (an e-mail address)."];
+        }
+        else if (request.LoginHint is { } hint && (!EdgeRules.IsPrintable(hint) || hint.Any(char.IsWhiteSpace)))
+        {
+            errors["loginHint"] = ["An e-mail address, without spaces or control characters."];
         }
 
         return errors;
     }
 
-    private async Task RevokeQuietlyAsync(string token, CancellationToken cancellationToken)
+    private async Task GiveBackBestEffortAsync(GrantOwner owner, string subject, string grant, CancellationToken cancellationToken)
     {
         try
         {
-            await google.RevokeAsync(token, cancellationToken);
+            await revocation.GiveBackAsync(owner, subject, grant, RevocationReasons.NotStored, cancellationToken);
         }
-        catch (Exception e) when (e is GoogleTokenException or HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning("Could not revoke an unused Google grant: {Error}", e.GetType().Name);
+            logger.LogError("A Google grant for connection {Connection} could neither be stored, revoked nor recorded: {Error}",
+                owner.ConnectionId, e.GetType().Name);
         }
     }
+
+    private const int MaxStateLength = 512;
+    private const int MaxCodeLength = 2048;
+
+    [GeneratedRegex("^[a-z_]{1,64}$")]
+    private static partial Regex ErrorCode();
 
     private static Uri WithQuery(Uri returnUrl, Connection connection)
     {

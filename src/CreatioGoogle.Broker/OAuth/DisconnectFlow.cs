@@ -1,5 +1,4 @@
 using CreatioGoogle.Broker.Connections;
-using CreatioGoogle.Broker.Google;
 using CreatioGoogle.Broker.Tenants;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +11,16 @@ public enum DisconnectOutcome
 
     /// <summary>Google's revoke endpoint could not be reached; nothing was deleted so a repeat can finish the job.</summary>
     GoogleUnavailable,
+
+    /// <summary>
+    /// Deleted here, but Google refused the revocation with something other than "no such token" (a wrong client
+    /// secret, say): a repeat would meet the same answer, so the revocation is retried later and listed meanwhile.
+    /// </summary>
+    RevocationPending,
 }
+
+/// <summary>How a disconnect ended; <see cref="PendingRevocation"/> is set for <see cref="DisconnectOutcome.RevocationPending"/>.</summary>
+public sealed record DisconnectResult(DisconnectOutcome Outcome, PendingRevocation? PendingRevocation = null);
 
 /// <summary>
 /// Disconnecting a user, in the order that makes a repeat safe: revoke the grant at Google, delete the sync state,
@@ -20,32 +28,37 @@ public enum DisconnectOutcome
 /// </summary>
 public sealed class DisconnectFlow(
     ConnectionStore connections,
-    GoogleOAuthClient google,
+    GrantRevocation revocation,
     IConnectionEvents events,
     IEnumerable<Sync.ISyncStateStore> syncState,
     ILogger<DisconnectFlow> logger)
 {
-    public async Task<DisconnectOutcome> DisconnectAsync(Tenant tenant, string connectionId, CancellationToken cancellationToken)
+    public async Task<DisconnectResult> DisconnectAsync(Tenant tenant, string connectionId, CancellationToken cancellationToken)
     {
         var connection = await connections.GetAsync(tenant.Id, connectionId, cancellationToken);
         if (connection is null)
         {
-            return DisconnectOutcome.Disconnected;
+            return new DisconnectResult(DisconnectOutcome.Disconnected);
         }
 
+        PendingRevocation? pending = null;
         var refreshToken = await connections.ReadRefreshTokenAsync(connection, cancellationToken);
-        if (refreshToken is not null)
+        if (refreshToken is not null
+            && !await revocation.InUseElsewhereAsync(connection.GoogleSubject, connectionId, cancellationToken))
         {
-            try
+            // Revoking the refresh token ends the whole grant at Google, access tokens included.
+            var attempt = await revocation.TryRevokeAsync(refreshToken, cancellationToken);
+            if (attempt.Kind == RevocationAttemptKind.Unreachable)
             {
-                // Revoking the refresh token ends the whole grant at Google, access tokens included.
-                await google.RevokeAsync(refreshToken, cancellationToken);
+                logger.LogWarning("Revoking connection {Connection} at Google failed: {Error}", connectionId, attempt.Error);
+                return new DisconnectResult(DisconnectOutcome.GoogleUnavailable);
             }
-            catch (Exception e) when (e is GoogleTokenException or HttpRequestException or Polly.ExecutionRejectedException
-                                          || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+
+            if (attempt.Kind == RevocationAttemptKind.Refused)
             {
-                logger.LogWarning("Revoking connection {Connection} at Google failed: {Error}", connectionId, e.GetType().Name);
-                return DisconnectOutcome.GoogleUnavailable;
+                pending = await revocation.RecordAsync(
+                    new GrantOwner(tenant.Id, connectionId, connection.CreatioUserId, connection.GoogleEmail),
+                    refreshToken, RevocationReasons.Disconnected, attempt, cancellationToken);
             }
         }
 
@@ -54,9 +67,20 @@ public sealed class DisconnectFlow(
             await store.DeleteConnectionAsync(connectionId, cancellationToken);
         }
 
-        await connections.DeleteAsync(tenant.Id, connectionId, cancellationToken);
+        try
+        {
+            await connections.DeleteAsync(tenant.Id, connectionId, cancellationToken);
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 404)
+        {
+            // A concurrent disconnect of the same connection deleted it first, and reports it.
+            return new DisconnectResult(pending is null ? DisconnectOutcome.Disconnected : DisconnectOutcome.RevocationPending, pending);
+        }
+
         logger.LogInformation("Connection {Connection} of tenant {Tenant} disconnected", connectionId, tenant.Id);
         await events.DisconnectedAsync(connection, cancellationToken);
-        return DisconnectOutcome.Disconnected;
+        return pending is null
+            ? new DisconnectResult(DisconnectOutcome.Disconnected)
+            : new DisconnectResult(DisconnectOutcome.RevocationPending, pending);
     }
 }

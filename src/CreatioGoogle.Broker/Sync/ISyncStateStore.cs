@@ -11,7 +11,11 @@ public interface ISyncStateStore
 {
     Task DeleteConnectionAsync(string connectionId, CancellationToken cancellationToken);
 
-    /// <summary>Deletes every row of one partition, 100 per table transaction.</summary>
+    /// <summary>
+    /// Deletes every row of one partition, 100 per table transaction. Safe to repeat and to run twice at once: when a
+    /// row is gone already (a concurrent disconnect deleted it, and a transaction fails whole) each row of that batch is
+    /// deleted on its own, a missing one counting as deleted.
+    /// </summary>
     public static async Task DeletePartitionAsync(TableClient table, string partitionKey, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(table);
@@ -22,14 +26,36 @@ public interface ISyncStateStore
             batch.Add(new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All));
             if (batch.Count == 100)
             {
-                await table.SubmitTransactionAsync(batch, cancellationToken);
+                await DeleteRowsAsync(table, batch, cancellationToken);
                 batch.Clear();
             }
         }
 
         if (batch.Count > 0)
         {
+            await DeleteRowsAsync(table, batch, cancellationToken);
+        }
+    }
+
+    private static async Task DeleteRowsAsync(TableClient table, List<TableTransactionAction> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
             await table.SubmitTransactionAsync(batch, cancellationToken);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            foreach (var action in batch)
+            {
+                try
+                {
+                    await table.DeleteEntityAsync(action.Entity.PartitionKey, action.Entity.RowKey, ETag.All, cancellationToken);
+                }
+                catch (RequestFailedException gone) when (gone.Status == 404)
+                {
+                    // Deleted by the other call.
+                }
+            }
         }
     }
 }

@@ -22,6 +22,13 @@ public sealed class ConnectionFunctions(ConnectionsApi api, StatusCallbackDelive
         CancellationToken cancellationToken) =>
         api.ListConnectionsAsync(request, cancellationToken);
 
+    /// <summary>Google grants given up but not yet confirmed revoked by Google (retried by RenewTokens).</summary>
+    [Function("ListPendingRevocations")]
+    public Task<IActionResult> ListPendingRevocations(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/revocations")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        api.ListPendingRevocationsAsync(request, cancellationToken);
+
     [Function("DeleteConnection")]
     public Task<IActionResult> DeleteConnection(
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/connections/{id}")] HttpRequest request,

@@ -91,11 +91,38 @@ internal static class HttpFunctionEndpoints
         }
         catch (Exception e)
         {
-            // The exception is for the log, never for the caller: its text may name internals or secrets.
+            // As in Functions, the failure goes on up the middleware chain: an app's error mapping answers it, and
+            // without one the host's last-resort handler (UseLastResortErrorAnswer) writes a bare problem.
             LogMessages.Failed(logger, e, function.Name, context.InvocationId);
-            await WriteProblemAsync(http, StatusCodes.Status500InternalServerError, "An error occurred while processing your request.");
+            throw;
         }
     }
+
+    /// <summary>
+    /// The outermost middleware of the local host: an exception nothing else answered becomes a problem body without
+    /// its text (the exception is for the log, never for the caller: it may name internals or secrets).
+    /// </summary>
+    public static void UseLastResortErrorAnswer(WebApplication app) =>
+        app.Use(async (http, next) =>
+        {
+            try
+            {
+                await next(http);
+            }
+            catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+            {
+                // The caller went away: nobody to answer.
+            }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel's verdict on the request itself (a body over the limit, malformed chunking).
+                await WriteProblemAsync(http, e.StatusCode, "The request could not be read.");
+            }
+            catch (Exception)
+            {
+                await WriteProblemAsync(http, StatusCodes.Status500InternalServerError, "An error occurred while processing your request.");
+            }
+        });
 
     private static Task WriteResultAsync(HttpContext http, object? result) => result switch
     {
@@ -120,7 +147,7 @@ internal static class HttpFunctionEndpoints
         {
             Status = status,
             Title = title,
-            Type = status == StatusCodes.Status400BadRequest
+            Type = status < 500
                 ? "https://tools.ietf.org/html/rfc9110#section-15.5.1"
                 : "https://tools.ietf.org/html/rfc9110#section-15.6.1",
             Extensions = { ["traceId"] = http.TraceIdentifier },

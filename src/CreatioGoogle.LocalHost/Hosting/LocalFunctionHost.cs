@@ -98,6 +98,7 @@ public static partial class LocalFunctionHost
         }
 
         var app = builder.Build();
+        HttpFunctionEndpoints.UseLastResortErrorAnswer(app);
         HttpFunctionEndpoints.Map(app, http, settings.RoutePrefix);
         return app;
     }

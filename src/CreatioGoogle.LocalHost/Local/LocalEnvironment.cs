@@ -128,6 +128,12 @@ public sealed class LocalEnvironment : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Set when this run started clean (it runs the sandbox Google, whose grants do not outlive a run): how many
+    /// connections of the last run were forgotten.
+    /// </summary>
+    public int? ForgottenConnections { get; set; }
+
     /// <summary>True when this run made a new token-encryption key (LocalRun:RotateTokenKey).</summary>
     public bool RotatedTokenKey { get; private set; }
 
@@ -153,6 +159,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         Settings["Google:TokenEndpoint"] = Google.TokenEndpoint.ToString();
         Settings["Google:RevokeEndpoint"] = Google.RevokeEndpoint.ToString();
         Settings["Google:CertificatesUrl"] = Google.CertificatesUrl.ToString();
+        Settings["Google:UserInfoEndpoint"] = Google.UserInfoEndpoint.ToString();
         Settings["Google:Issuers:0"] = Google.Issuer;
         Settings["GooglePeople:BaseUrl"] = Google.PeopleBaseUrl.ToString();
         Settings[$"Secrets:{SecretNames.GoogleClientId}"] = clientId;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using CreatioGoogle.Broker.Connections;
+using CreatioGoogle.Broker.Http;
 using CreatioGoogle.Broker.OAuth;
 using CreatioGoogle.Broker.Sync;
 using CreatioGoogle.Broker.Tenants;
@@ -10,62 +11,112 @@ namespace CreatioGoogle.LocalHost.Local;
 /// <summary>
 /// Local-only pages for trying the connect flow without Creatio: a form that plays Creatio's
 /// <c>POST /api/connections</c> for the demo tenant, and a return page that shows what was stored.
-/// Never part of the Functions app.
+/// Never part of the Functions app. Input is checked like the API's: a bad value is a 400 page, never a 500.
 /// </summary>
 public static class TryPage
 {
     public const string ReturnPath = "/local/connected";
 
+    /// <summary>The demo Creatio user's id as plain text, for the README's API walkthrough.</summary>
+    public const string DemoUserPath = "/local/demo-user";
+
     public static void Map(WebApplication app)
     {
-        app.MapGet("/", (LocalEnvironment local) => Results.Content(Form(local.DemoCreatioUserId), "text/html; charset=utf-8"));
+        app.MapGet("/", (LocalEnvironment local) => Html(Form(local.DemoCreatioUserId)));
         app.MapPost("/local/connect", StartAsync);
         app.MapGet(ReturnPath, ShowAsync);
         app.MapPost("/local/sync", SyncNowAsync);
+        app.MapGet(DemoUserPath, (LocalEnvironment local) => local.DemoCreatioUserId is { } id
+            ? Results.Text(id.ToString(), "text/plain; charset=utf-8")
+            : Results.Text("No demo tenant in this run (tenants are configured).\n", "text/plain; charset=utf-8", statusCode: 404));
     }
 
-    private static async Task<IResult> StartAsync(HttpRequest request, ConnectFlow flow, TenantAuthenticator tenants,
+    private static async Task<IResult> StartAsync(HttpRequest request, ConnectFlow flow, TenantAuthenticator tenants, LocalEnvironment local,
         CancellationToken cancellationToken)
     {
-        var form = await request.ReadFormAsync(cancellationToken);
-        var tenant = tenants.Find(LocalEnvironment.DemoTenant);
-        if (tenant is null)
+        if (tenants.Find(LocalEnvironment.DemoTenant) is not { } tenant)
         {
-            return Results.Content(Page("No demo tenant", "<p>Tenants are configured, so the demo tenant is off. Call POST /api/connections instead.</p>"),
-                "text/html; charset=utf-8", statusCode: 404);
+            return NoDemoTenant();
+        }
+
+        if (!request.HasFormContentType)
+        {
+            return Html(Page("Not started", "<p>Send the form on the start page.</p><p><a href=\"/\">Back</a></p>"), 400);
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidDataException || (e is IOException && e is not BadHttpRequestException))
+        {
+            // A form that does not parse (broken multipart, too many fields); a body over Kestrel's limit stays a 413.
+            return Html(Page("Not started", "<p>The form could not be read. Send the form on the start page.</p><p><a href=\"/\">Back</a></p>"), 400);
         }
 
         var connect = new ConnectRequest
         {
-            CreatioUserId = form["user"].ToString() is { Length: > 0 } user ? user : Guid.NewGuid().ToString(),
+            CreatioUserId = form["user"].ToString() is { Length: > 0 } user ? user : (local.DemoCreatioUserId ?? Guid.NewGuid()).ToString(),
             Features = [.. form["feature"].Select(f => f ?? "")],
-            ReturnUrl = new Uri(new Uri($"{request.Scheme}://{request.Host}"), ReturnPath).ToString(),
+            ReturnUrl = new Uri(local.PublicBaseUrl, ReturnPath).ToString(),
             LoginHint = form["hint"].ToString() is { Length: > 0 } hint ? hint : null,
         };
         var (started, errors) = await flow.StartAsync(tenant, connect, cancellationToken);
         if (errors is not null)
         {
             var list = string.Concat(errors.Select(e => $"<li>{H(e.Key)}: {H(string.Join(' ', e.Value))}</li>"));
-            return Results.Content(Page("Not started", $"<ul>{list}</ul><p><a href=\"/\">Back</a></p>"), "text/html; charset=utf-8", statusCode: 400);
+            return Html(Page("Not started", $"<ul>{list}</ul><p><a href=\"/\">Back</a></p>"), 400);
         }
 
         return Results.Redirect(started!.AuthorizationUrl.AbsoluteUri);
     }
 
-    /// <summary>Queues a contacts sync the way <c>POST /api/connections/{id}/sync</c> does; RunSync picks it up.</summary>
-    private static async Task<IResult> SyncNowAsync(string connectionId, SyncQueue queue, TimeProvider clock, CancellationToken cancellationToken)
+    /// <summary>Queues a contacts sync the way <c>POST /api/connections/{id}/sync?feature=contacts</c> does; RunSync picks it up.</summary>
+    private static async Task<IResult> SyncNowAsync(string? connectionId, SyncApi sync, TenantAuthenticator tenants, CancellationToken cancellationToken)
     {
-        await queue.EnqueueAsync(new SyncJob(LocalEnvironment.DemoTenant, connectionId, "contacts", clock.GetUtcNow(), "try page"), null, cancellationToken);
-        return Results.Redirect($"{ReturnPath}?connectionId={Uri.EscapeDataString(connectionId)}&status=sync-queued");
+        if (tenants.Find(LocalEnvironment.DemoTenant) is not { } tenant)
+        {
+            return NoDemoTenant();
+        }
+
+        if (!EdgeRules.IsConnectionId(connectionId))
+        {
+            return NotAConnectionId();
+        }
+
+        return await sync.SyncNowAsync(tenant, connectionId!, "contacts", "try page", cancellationToken) switch
+        {
+            SyncNowResult.Queued => Results.Redirect($"{ReturnPath}?connectionId={Uri.EscapeDataString(connectionId!)}&status=sync-queued"),
+            SyncNowResult.NotSyncable not => Html(Page("Not queued",
+                $"<p>Contacts cannot sync for this connection: {H(not.Feature.Reason)}.</p>{BackToConnection(connectionId!)}"), 400),
+            SyncNowResult.ReconnectNeeded reconnect => Html(Page("Reconnect needed",
+                $"<p>{H(reconnect.Connection.StatusReason ?? "Google no longer accepts this connection's grant.")}</p>" +
+                $"<p><a href=\"{H(reconnect.Reconnect.AuthorizationUrl.AbsoluteUri)}\">Connect the Google account again</a></p>"), 409),
+            _ => NoSuchConnection(),
+        };
     }
 
     private static async Task<IResult> ShowAsync(string? connectionId, string? status, ConnectionStore connections, CursorStore cursors,
-        CancellationToken cancellationToken)
+        GrantRevocation revocations, CancellationToken cancellationToken)
     {
-        var connection = connectionId is null ? null : await connections.GetAsync(LocalEnvironment.DemoTenant, connectionId, cancellationToken);
+        if (string.IsNullOrEmpty(connectionId))
+        {
+            // Where "Back to Creatio" on the broker's error pages lands locally: this stands in for Creatio's page.
+            return Html(Page("Back from the broker",
+                "<p>This is the page Creatio would show. The broker sent you back without a connection: nothing was connected " +
+                "(the page you came from said why).</p><p><a href=\"/\">Start again</a></p>"));
+        }
+
+        if (!EdgeRules.IsConnectionId(connectionId))
+        {
+            return NotAConnectionId();
+        }
+
+        var connection = await connections.GetAsync(LocalEnvironment.DemoTenant, connectionId, cancellationToken);
         if (connection is null)
         {
-            return Results.Content(Page("No such connection", "<p><a href=\"/\">Start again</a></p>"), "text/html; charset=utf-8", statusCode: 404);
+            return NoSuchConnection();
         }
 
         var body = new StringBuilder()
@@ -74,12 +125,19 @@ public static class TryPage
             .Append(Row("Connection", connection.ConnectionId))
             .Append(Row("Google account", connection.GoogleEmail))
             .Append(Row("Status", connection.Status))
+            .Append(Row("Reason", connection.StatusReason ?? ""))
             .Append(Row("Granted scopes", connection.GrantedScopes))
             .Append(Row("Missing features", connection.MissingFeatures))
             .Append(Row("Access token expires", connection.AccessTokenExpiresAt?.ToString("u") ?? ""))
             .Append(Row("Refresh token (as stored: AES-256-GCM)", connection.RefreshTokenCiphertext?[..Math.Min(24, connection.RefreshTokenCiphertext.Length)] + "…"))
             .Append(Row("Encryption key version", connection.RefreshTokenKeyVersion ?? ""))
             .Append("</table>");
+        foreach (var pending in await revocations.ListAsync(LocalEnvironment.DemoTenant, connection.ConnectionId, cancellationToken))
+        {
+            body.Append("<p>A Google grant of ").Append(H(pending.GoogleEmail)).Append(" (").Append(H(pending.Reason))
+                .Append(") is not revoked yet: ").Append(H(pending.LastError ?? "")).Append(". The broker retries it.</p>");
+        }
+
         if (connection.Features.Contains("contacts"))
         {
             var cursor = await cursors.GetAsync(connection.ConnectionId, "contacts", cancellationToken);
@@ -93,19 +151,43 @@ public static class TryPage
         }
 
         body.Append("<p><a href=\"/\">Connect again</a></p>");
-        return Results.Content(Page("Connected", body.ToString()), "text/html; charset=utf-8");
+        return Html(Page(TitleFor(connection.Status), body.ToString()));
     }
+
+    /// <summary>The result page's title says how the connection stands, not just that the flow ended.</summary>
+    private static string TitleFor(string status) => status switch
+    {
+        ConnectionStatus.Connected => "Connected",
+        ConnectionStatus.ScopesMissing => "Connected, but some access is missing",
+        ConnectionStatus.ReconnectNeeded => "Reconnect needed",
+        _ => $"Connection: {status}",
+    };
 
     private static string Form(Guid? demoUser) => Page("Try the connect flow",
         "<p>This form does what Creatio does: it asks the broker for a Google authorization URL for a Creatio user of the demo tenant, then sends your browser there.</p>" +
         "<form method=\"post\" action=\"/local/connect\">" +
-        $"<p><label>Creatio user id <input name=\"user\" size=\"40\" value=\"{demoUser}\" placeholder=\"new random user\"></label></p>" +
+        $"<p><label>Creatio user id <input name=\"user\" size=\"40\" value=\"{demoUser}\" placeholder=\"the demo user\"></label></p>" +
         "<p><label>Login hint <input name=\"hint\" value=\"alice@example.com\"></label></p>" +
         "<fieldset><legend>Features</legend>" +
         "<label><input type=\"checkbox\" name=\"feature\" value=\"mail\" checked> mail</label> " +
         "<label><input type=\"checkbox\" name=\"feature\" value=\"contacts\" checked> contacts</label> " +
         "<label><input type=\"checkbox\" name=\"feature\" value=\"calendar\" checked> calendar</label></fieldset>" +
+        "<p>On the sandbox's consent page, tick every box you want to allow: like Google's, it starts with them unticked.</p>" +
         "<p><button type=\"submit\">Connect a Google account</button></p></form>");
+
+    private static IResult NoDemoTenant() =>
+        Html(Page("No demo tenant", "<p>Tenants are configured, so the demo tenant is off. Call POST /api/connections instead.</p>"), 404);
+
+    private static IResult NotAConnectionId() =>
+        Html(Page("Not a connection id", "<p>Connection ids are letters, digits, '-' and '_'.</p><p><a href=\"/\">Start again</a></p>"), 400);
+
+    private static IResult NoSuchConnection() =>
+        Html(Page("No such connection", "<p><a href=\"/\">Start again</a></p>"), 404);
+
+    private static string BackToConnection(string connectionId) =>
+        $"<p><a href=\"{ReturnPath}?connectionId={H(Uri.EscapeDataString(connectionId))}\">Back</a></p>";
+
+    private static IResult Html(string html, int status = 200) => Results.Content(html, "text/html; charset=utf-8", statusCode: status);
 
     private static string Row(string name, string value) => $"<tr><th align=\"left\">{H(name)}</th><td>{H(value)}</td></tr>";
 

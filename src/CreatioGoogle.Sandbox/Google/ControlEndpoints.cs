@@ -8,7 +8,7 @@ namespace CreatioGoogle.Sandbox.Google;
 /// Not Google's API: levers for a person trying the broker against the sandbox from outside the process (the
 /// local run), the same ones tests pull in-process. POST <c>/_sandbox/revoke?email=</c> plays a user removing the
 /// app's access; POST <c>/_sandbox/outage?count=&amp;status=&amp;retryAfter=</c> makes the next token calls fail;
-/// POST <c>/_sandbox/latency?ms=</c> slows the token endpoint; GET <c>/_sandbox/stats</c> counts calls.
+/// POST <c>/_sandbox/revoke-failures?count=&amp;status=</c> makes the next revocations fail; POST <c>/_sandbox/latency?ms=</c> slows the token endpoint; GET <c>/_sandbox/stats</c> counts calls.
 /// </summary>
 internal static class ControlEndpoints
 {
@@ -30,12 +30,23 @@ internal static class ControlEndpoints
             google.InjectTokenEndpointFailures(count ?? 10, code, retryAfter is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
             return Results.Text($"The next {count ?? 10} token calls answer {code}.\n");
         });
+        app.MapPost("/_sandbox/revoke-failures", (int? count, int? status) =>
+        {
+            var code = status ?? 503;
+            if (code is < 400 or > 599)
+            {
+                return Results.BadRequest("status must be 400-599\n");
+            }
+
+            google.InjectRevokeFailures(count ?? 10, code);
+            return Results.Text($"The next {count ?? 10} revocations answer {code}.\n");
+        });
         app.MapPost("/_sandbox/latency", (int ms) =>
         {
             google.TokenEndpointLatency = TimeSpan.FromMilliseconds(Math.Max(0, ms));
             return Results.Text($"Token endpoint latency {ms} ms.\n");
         });
         app.MapGet("/_sandbox/stats", () => Results.Text(string.Create(CultureInfo.InvariantCulture,
-            $"refreshes {google.RefreshCount}\ncode exchanges {google.CodeExchangeCount}\n")));
+            $"refreshes {google.RefreshCount}\ncode exchanges {google.CodeExchangeCount}\nrevocations {google.RevokeCount}\n")));
     }
 }

@@ -1,6 +1,9 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
 namespace CreatioGoogle.Sandbox.Google;
 
-/// <summary>Test-controlled failures and latency for the token endpoint.</summary>
+/// <summary>Test-controlled failures and latency for an OAuth endpoint (token, revoke).</summary>
 internal sealed class FaultInjector
 {
     private readonly Lock _gate = new();
@@ -44,6 +47,24 @@ internal sealed class FaultInjector
             _remaining--;
             return true;
         }
+    }
+
+    /// <summary>Answers the request with the next injected failure (and its Retry-After); false when none is left.</summary>
+    public async Task<bool> TryAnswerAsync(HttpContext ctx)
+    {
+        if (!TryTake(out var status, out var retryAfter))
+        {
+            return false;
+        }
+
+        if (retryAfter is { } delay)
+        {
+            ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        var (error, description) = ErrorFor(status);
+        await OAuthResponses.ErrorAsync(ctx, status, error, description);
+        return true;
     }
 
     /// <summary>Bodies in the shape Google's token endpoint uses for throttling and outages.</summary>

@@ -258,6 +258,15 @@ internal sealed class GrantStore(TimeProvider clock, TimeSpan accessTokenLifetim
         }
     }
 
+    /// <summary>True while the account has an unrevoked grant to some client (consented and not revoked since).</summary>
+    public bool HasGrant(string sub)
+    {
+        lock (_gate)
+        {
+            return _grants.Keys.Any(k => k.Sub == sub);
+        }
+    }
+
     /// <summary>The user removed the app(s) at myaccount.google.com.</summary>
     public int RevokeAllFor(string sub)
     {

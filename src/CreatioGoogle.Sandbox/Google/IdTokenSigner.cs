@@ -15,11 +15,13 @@ internal sealed class IdTokenSigner : IDisposable
     private readonly string _kid = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
     private readonly string _issuer;
     private readonly TimeProvider _clock;
+    private readonly bool _omitEmail;
 
-    public IdTokenSigner(string issuer, TimeProvider clock)
+    public IdTokenSigner(string issuer, TimeProvider clock, bool omitEmail = false)
     {
         _issuer = issuer;
         _clock = clock;
+        _omitEmail = omitEmail;
     }
 
     public string JwksJson()
@@ -37,7 +39,7 @@ internal sealed class IdTokenSigner : IDisposable
         return new JsonObject { ["keys"] = new JsonArray(key) }.ToJsonString();
     }
 
-    /// <summary>Claims follow Google: email only with the email scope, name/picture only with profile.</summary>
+    /// <summary>Claims follow Google: email only with the email scope (and not at all when told to omit it), name only with profile.</summary>
     public string CreateIdToken(TokenIssue issue)
     {
         var iat = _clock.GetUtcNow().ToUnixTimeSeconds();
@@ -49,7 +51,7 @@ internal sealed class IdTokenSigner : IDisposable
             ["aud"] = issue.ClientId,
             ["sub"] = account.Sub,
         };
-        if (issue.Scopes.Contains(GoogleScopes.UserInfoEmail))
+        if (issue.Scopes.Contains(GoogleScopes.UserInfoEmail) && !_omitEmail)
         {
             payload["email"] = account.Email;
             payload["email_verified"] = true;

@@ -3,15 +3,46 @@ using Microsoft.AspNetCore.Http;
 
 namespace CreatioGoogle.Sandbox.Google;
 
-/// <summary>/revoke: token as query parameter (what Google.Apis.Auth sends) or form field.</summary>
-internal sealed class RevokeEndpoint(GrantStore store)
+/// <summary>
+/// /revoke, answering as Google does: 200 for a live token (the whole grant ends), 400 <c>invalid_token</c> for a token
+/// it does not know (already revoked, expired, never issued), 400 <c>invalid_request</c> without a token. Token as query
+/// parameter (what Google.Apis.Auth sends) or form field. Injected failures come first, like the token endpoint's.
+/// </summary>
+internal sealed class RevokeEndpoint(
+    GrantStore store,
+    FaultInjector faults,
+    IReadOnlyDictionary<string, SandboxClient> clients,
+    bool requireClientAuthentication)
 {
+    private int _count;
+
+    /// <summary>Revocation requests received, including refused and fault-injected ones.</summary>
+    public int Count => Volatile.Read(ref _count);
+
     public async Task HandleAsync(HttpContext ctx)
     {
-        string? token = ctx.Request.Query["token"];
-        if (string.IsNullOrEmpty(token) && ctx.Request.HasFormContentType)
+        Interlocked.Increment(ref _count);
+        await faults.DelayAsync(ctx.RequestAborted);
+        if (await faults.TryAnswerAsync(ctx))
         {
-            token = (await ctx.Request.ReadFormAsync(ctx.RequestAborted))["token"];
+            return;
+        }
+
+        var form = ctx.Request.HasFormContentType ? await ctx.Request.ReadFormAsync(ctx.RequestAborted) : null;
+        string? token = ctx.Request.Query["token"];
+        if (string.IsNullOrEmpty(token) && form is not null)
+        {
+            token = form["token"];
+        }
+
+        if (requireClientAuthentication)
+        {
+            var (client, failure) = TokenEndpoint.Authenticate(clients, ctx.Request, form ?? new FormCollection(null));
+            if (client is null)
+            {
+                await OAuthResponses.ErrorAsync(ctx, failure.Status, failure.Error, failure.Description);
+                return;
+            }
         }
 
         if (string.IsNullOrEmpty(token))

@@ -24,7 +24,9 @@ public sealed class SandboxGoogle : IAsyncDisposable
     private readonly GrantStore _store;
     private readonly IdTokenSigner _signer;
     private readonly FaultInjector _faults = new();
+    private readonly FaultInjector _revokeFaults = new();
     private readonly TokenEndpoint _tokenEndpoint;
+    private readonly RevokeEndpoint _revoke;
     private readonly IReadOnlyList<SandboxAccount> _accounts;
     private readonly Dictionary<string, SandboxClient> _clients;
     private int _disposed;
@@ -37,11 +39,11 @@ public sealed class SandboxGoogle : IAsyncDisposable
         var clients = options.Clients.ToDictionary(c => c.ClientId, StringComparer.Ordinal);
         _store = new GrantStore(options.Clock, options.AccessTokenLifetime, options.TestingMode, options.RotateRefreshTokens);
         _clients = clients;
-        _signer = new IdTokenSigner(options.Issuer, options.Clock);
+        _signer = new IdTokenSigner(options.Issuer, options.Clock, options.OmitEmailFromIdTokens);
         _tokenEndpoint = new TokenEndpoint(clients, _store, _signer, _faults);
 
         var consent = new ConsentPage(clients, _accounts, _store, options.Issuer);
-        var revoke = new RevokeEndpoint(_store);
+        var revoke = _revoke = new RevokeEndpoint(_store, _revokeFaults, clients, options.RevokeRequiresClientAuthentication);
         var userInfo = new UserInfoEndpoint(_store);
         app.MapGet("/o/oauth2/v2/auth", consent.AuthorizeAsync);
         app.MapPost(ConsentPage.DecisionPath, consent.DecideAsync);
@@ -103,6 +105,16 @@ public sealed class SandboxGoogle : IAsyncDisposable
     /// <summary>grant_type=authorization_code calls received, including ones answered with an injected failure.</summary>
     public int CodeExchangeCount => _tokenEndpoint.CodeExchangeCount;
 
+    /// <summary>Calls to /revoke received, including refused and fault-injected ones.</summary>
+    public int RevokeCount => _revoke.Count;
+
+    /// <summary>Rewrites each ID token before the token endpoint sends it: a broken or malicious identity provider.</summary>
+    public Func<string, string>? IdTokenTampering
+    {
+        get => _tokenEndpoint.IdTokenTampering;
+        set => _tokenEndpoint.IdTokenTampering = value;
+    }
+
     /// <summary>Real-time delay added to every token call.</summary>
     public TimeSpan TokenEndpointLatency
     {
@@ -148,6 +160,13 @@ public sealed class SandboxGoogle : IAsyncDisposable
 
     /// <summary>The next <paramref name="count"/> token calls fail with this status (and Retry-After when given). Replaces any earlier injection.</summary>
     public void InjectTokenEndpointFailures(int count, int statusCode, TimeSpan? retryAfter = null) => _faults.Inject(count, statusCode, retryAfter);
+
+    /// <summary>The next <paramref name="count"/> calls to /revoke fail with this status (400 is <c>invalid_request</c>, not <c>invalid_token</c>).</summary>
+    public void InjectRevokeFailures(int count, int statusCode, TimeSpan? retryAfter = null) => _revokeFaults.Inject(count, statusCode, retryAfter);
+
+    /// <summary>True while the account (by e-mail) has a grant to any client that was not revoked: a "live grant" at Google.</summary>
+    public bool HasLiveGrant(string email) =>
+        _accounts.Where(a => string.Equals(a.Email, email, StringComparison.OrdinalIgnoreCase)).Any(a => _store.HasGrant(a.Sub));
 
     /// <summary>For other simulators (People API, Gmail...) checking bearer tokens: issued here, unexpired, grant not revoked.</summary>
     public bool IsAccessTokenValid(string accessToken) => accessToken is not null && _store.FindLiveAccessToken(accessToken) is not null;

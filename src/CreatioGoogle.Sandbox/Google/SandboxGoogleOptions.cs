@@ -34,6 +34,18 @@ public sealed class SandboxGoogleOptions
 
     /// <summary>The <c>iss</c> of ID tokens and discovery.</summary>
     public string Issuer { get; set; } = "https://accounts.google.com";
+
+    /// <summary>
+    /// Leave <c>email</c> out of ID tokens, as a certified OpenID provider does unless the email claims are asked for
+    /// (Google puts it in); the userinfo endpoint still answers it.
+    /// </summary>
+    public bool OmitEmailFromIdTokens { get; set; }
+
+    /// <summary>
+    /// Make <c>/revoke</c> require client authentication, as RFC 7009 servers do (Google does not): without the client's
+    /// id and secret it answers 401 <c>invalid_client</c>.
+    /// </summary>
+    public bool RevokeRequiresClientAuthentication { get; set; }
 }
 
 /// <summary>A registered OAuth client. Redirect URIs match exactly, as at Google (scheme, host, port, path, trailing slash).</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -21,6 +20,9 @@ internal sealed class TokenEndpoint(
 
     public int CodeExchangeCount => Volatile.Read(ref _codeExchangeCount);
 
+    /// <summary>Rewrites each ID token before it is sent: a broken or malicious identity provider, for tests.</summary>
+    public Func<string, string>? IdTokenTampering { get; set; }
+
     public async Task HandleAsync(HttpContext ctx)
     {
         var ct = ctx.RequestAborted;
@@ -40,15 +42,8 @@ internal sealed class TokenEndpoint(
             Interlocked.Increment(ref _codeExchangeCount);
         }
 
-        if (faults.TryTake(out var status, out var retryAfter))
+        if (await faults.TryAnswerAsync(ctx))
         {
-            if (retryAfter is { } delay)
-            {
-                ctx.Response.Headers.RetryAfter = ((long)Math.Ceiling(delay.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            }
-
-            var (error, description) = FaultInjector.ErrorFor(status);
-            await OAuthResponses.ErrorAsync(ctx, status, error, description);
             return;
         }
 
@@ -58,7 +53,7 @@ internal sealed class TokenEndpoint(
             return;
         }
 
-        var (client, clientError) = Authenticate(ctx.Request, form);
+        var (client, clientError) = Authenticate(clients, ctx.Request, form);
         if (client is null)
         {
             var (clientStatus, error, description) = clientError;
@@ -137,7 +132,8 @@ internal sealed class TokenEndpoint(
         // Google returns a fresh id_token on code exchange and on refresh whenever openid is in scope.
         if (issue.Scopes.Contains(GoogleScopes.OpenId))
         {
-            body["id_token"] = signer.CreateIdToken(issue);
+            var idToken = signer.CreateIdToken(issue);
+            body["id_token"] = IdTokenTampering is { } tamper ? tamper(idToken) : idToken;
         }
 
         return OAuthResponses.JsonAsync(ctx, 200, body);
@@ -146,7 +142,8 @@ internal sealed class TokenEndpoint(
     private static bool IsRefresh(HttpContext ctx) => ctx.Request.Form["grant_type"] == "refresh_token";
 
     /// <summary>client_secret_post or client_secret_basic (RFC 6749 §2.3.1: form-urlencoded id and secret inside Basic).</summary>
-    private (SandboxClient? Client, (int Status, string Error, string Description) Error) Authenticate(HttpRequest request, IFormCollection form)
+    internal static (SandboxClient? Client, (int Status, string Error, string Description) Error) Authenticate(
+        IReadOnlyDictionary<string, SandboxClient> clients, HttpRequest request, IFormCollection form)
     {
         string? clientId = One(form["client_id"]);
         string? secret = One(form["client_secret"]);

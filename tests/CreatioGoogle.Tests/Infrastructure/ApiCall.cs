@@ -25,7 +25,11 @@ public static class ApiCall
     private static readonly Lazy<IServiceProvider> Mvc = new(() =>
         new ServiceCollection().AddLogging().AddMvcCore().Services.BuildServiceProvider());
 
-    public static async Task<ApiResponse> InvokeAsync(ConnectionsApi api, Func<ConnectionsApi, HttpRequest, Task<IActionResult>> call,
+    public static Task<ApiResponse> InvokeAsync(ConnectionsApi api, Func<ConnectionsApi, HttpRequest, Task<IActionResult>> call,
+        string method, string? query, string tenant, string apiKey) =>
+        InvokeAsync(request => call(api, request), method, query, tenant, apiKey);
+
+    public static async Task<ApiResponse> InvokeAsync(Func<HttpRequest, Task<IActionResult>> call,
         string method, string? query, string tenant, string apiKey)
     {
         var context = new DefaultHttpContext { RequestServices = Mvc.Value };
@@ -37,7 +41,7 @@ public static class ApiCall
         context.Request.Headers[TenantAuthenticator.ApiKeyHeader] = apiKey;
         context.Response.Body = new MemoryStream();
 
-        var result = await call(api, context.Request);
+        var result = await call(context.Request);
         await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new ActionDescriptor()));
 
         context.Response.Body.Position = 0;

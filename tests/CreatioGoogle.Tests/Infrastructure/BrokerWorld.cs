@@ -57,6 +57,7 @@ public sealed class BrokerWorld : IAsyncDisposable
     public TokenService Tokens => Services.GetRequiredService<TokenService>();
     public TokenRenewal Renewal => Services.GetRequiredService<TokenRenewal>();
     public ConnectionsApi Api => Services.GetRequiredService<ConnectionsApi>();
+    public GrantRevocation Revocations => Services.GetRequiredService<GrantRevocation>();
 
     /// <summary>A browser: no automatic redirects, so a test sees and follows each hop itself.</summary>
     public HttpClient Browser { get; } = new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
@@ -123,6 +124,11 @@ public sealed class BrokerWorld : IAsyncDisposable
         string method = "GET", string? query = null, string? apiKey = null, string tenant = TenantId) =>
         ApiCall.InvokeAsync(Api, call, method, query, tenant, apiKey ?? ApiKey);
 
+    /// <summary>Creatio's HTTP call into any API handler of the broker (the sync API, say).</summary>
+    public Task<ApiResponse> CallAsync(Func<Microsoft.AspNetCore.Http.HttpRequest, Task<Microsoft.AspNetCore.Mvc.IActionResult>> call,
+        string method, string? query = null, string? apiKey = null, string tenant = TenantId) =>
+        ApiCall.InvokeAsync(call, method, query, tenant, apiKey ?? ApiKey);
+
     /// <summary>The settings a deployment would give, pointing at this world's sandbox and Azurite.</summary>
     public static Dictionary<string, string?> BrokerSettings(SandboxGoogle google, Uri publicBaseUrl, string clientSecret, string storage) => new()
     {
@@ -133,6 +139,7 @@ public sealed class BrokerWorld : IAsyncDisposable
         ["Google:TokenEndpoint"] = google.TokenEndpoint.ToString(),
         ["Google:RevokeEndpoint"] = google.RevokeEndpoint.ToString(),
         ["Google:CertificatesUrl"] = google.CertificatesUrl.ToString(),
+        ["Google:UserInfoEndpoint"] = google.UserInfoEndpoint.ToString(),
         ["Google:Issuers:0"] = google.Issuer,
         ["GooglePeople:BaseUrl"] = google.PeopleBaseUrl.ToString(),
         ["Secrets:google-client-id"] = ClientId,

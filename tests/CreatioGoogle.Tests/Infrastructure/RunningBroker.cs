@@ -19,8 +19,10 @@ public sealed class RunningBroker : IAsyncDisposable
     private readonly LocalEnvironment _environment;
     private readonly string _dataDirectory;
 
-    private RunningBroker(WebApplication app, LocalEnvironment environment, Uri baseUrl, Dictionary<string, string?> settings, string dataDirectory)
+    private RunningBroker(WebApplication app, LocalEnvironment environment, Uri baseUrl, Dictionary<string, string?> settings, string dataDirectory,
+        bool demo)
     {
+        TenantId = demo ? LocalEnvironment.DemoTenant : BrokerWorld.TenantId;
         _app = app;
         _environment = environment;
         BaseUrl = baseUrl;
@@ -30,7 +32,12 @@ public sealed class RunningBroker : IAsyncDisposable
 
     public Uri BaseUrl { get; }
     public Dictionary<string, string?> Settings { get; }
-    public string ApiKey => Settings["Secrets:tenant-acme-api-key"]!;
+    /// <summary>"acme", or "demo" for a run with the local run's demo tenant (and its sandbox Creatio and try page).</summary>
+    public string TenantId { get; }
+    public string ApiKey => Settings.TryGetValue($"Secrets:tenant-{TenantId}-api-key", out var key) && key is not null
+        ? key
+        : Environment.Settings[$"Secrets:tenant-{TenantId}-api-key"]!;
+    public LocalEnvironment Environment => _environment;
     public string TablePrefix => Settings["Storage:TablePrefix"]!;
     public CreatioGoogle.Sandbox.Google.SandboxGoogle Google => _environment.Google!;
     public IServiceProvider Services => _app.Services;
@@ -39,7 +46,10 @@ public sealed class RunningBroker : IAsyncDisposable
     /// <summary>A browser that does not follow redirects: each hop is made, and checked, by the test.</summary>
     public HttpClient Browser { get; } = new(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
 
-    public static async Task<RunningBroker> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    /// <param name="builder">Last changes to the web app builder (a log sink, say).</param>
+    /// <param name="demo">No tenant configured: the local run's demo tenant, sandbox Creatio and try page, as in a plain local run.</param>
+    public static async Task<RunningBroker> StartAsync(Action<Dictionary<string, string?>>? configure = null,
+        Action<WebApplicationBuilder>? builder = null, bool demo = false)
     {
         var baseUrl = new Uri($"http://127.0.0.1:{CreatioGoogle.Sandbox.LoopbackHost.FreePort()}");
         var settings = new Dictionary<string, string?>
@@ -53,17 +63,23 @@ public sealed class RunningBroker : IAsyncDisposable
             ["SyncQueueName"] = "sync" + SharedAzurite.UniquePrefix(),
             ["StatusCallbackQueueName"] = "callbacks" + SharedAzurite.UniquePrefix(),
         };
+        if (demo)
+        {
+            settings.Remove("Tenants:acme:ReturnUrls:0");
+            settings.Remove("Secrets:tenant-acme-api-key");
+        }
+
         configure?.Invoke(settings);
         var dataDirectory = Directory.CreateTempSubdirectory("broker-test-").FullName;
-        var (app, environment) = await LocalBrokerApp.CreateAsync([], baseUrl, settings, dataDirectory, CancellationToken.None);
-        await app.StartAsync();
-        return new RunningBroker(app, environment, baseUrl, settings, dataDirectory);
+        var (app, environment) = await LocalBrokerApp.CreateAsync([], baseUrl, settings, dataDirectory, CancellationToken.None, builder);
+        await LocalBrokerApp.StartAsync(app, environment, baseUrl, CancellationToken.None);
+        return new RunningBroker(app, environment, baseUrl, settings, dataDirectory, demo);
     }
 
     public HttpRequestMessage ApiRequest(HttpMethod method, string path, object? body = null, string? apiKey = null)
     {
         var request = new HttpRequestMessage(method, new Uri(BaseUrl, path));
-        request.Headers.Add("X-Creatio-Tenant", BrokerWorld.TenantId);
+        request.Headers.Add("X-Creatio-Tenant", TenantId);
         request.Headers.Add("X-Api-Key", apiKey ?? ApiKey);
         if (body is not null)
         {

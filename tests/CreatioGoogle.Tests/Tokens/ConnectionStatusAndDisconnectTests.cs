@@ -80,6 +80,26 @@ public sealed class ConnectionStatusAndDisconnectTests
     }
 
     [Fact]
+    public async Task Concurrent_disconnects_of_a_connection_with_sync_state_all_answer_204()
+    {
+        await using var world = await BrokerWorld.StartAsync();
+        var connection = await world.ConnectedAsync("alice@example.com", "contacts");
+        var links = await world.Tables.GetAsync(BrokerTables.Links, default);
+        for (var i = 0; i < 150; i++)
+        {
+            await links.AddEntityAsync(new TableEntity(connection.ConnectionId, $"contacts-{i:D3}") { ["GoogleId"] = $"people/c{i}" });
+        }
+
+        // Creatio retrying a DELETE it thinks timed out: the calls overlap, each deleting the same rows.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
+            world.CallAsync((api, r) => api.DeleteConnectionAsync(r, connection.ConnectionId, default), "DELETE")));
+
+        Assert.All(answers, a => Assert.Equal(204, a.Status));
+        Assert.Empty(links.Query<TableEntity>(e => e.PartitionKey == connection.ConnectionId).ToList());
+        Assert.Null(await world.Connections.GetAsync(BrokerWorld.TenantId, connection.ConnectionId, default));
+    }
+
+    [Fact]
     public async Task Disconnect_while_google_is_down_deletes_nothing_and_says_so()
     {
         await using var world = await BrokerWorld.StartAsync();
