@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CreatioGoogle.Sandbox.Google.Gmail;
 using CreatioGoogle.Sandbox.Google.People;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -55,6 +56,9 @@ public sealed class SandboxGoogle : IAsyncDisposable
         var peopleApi = new PeopleApi(_store.FindLiveAccessToken, peopleStore);
         peopleApi.Map(app);
         People = new SandboxPeople(peopleApi, peopleStore, AccountByEmail);
+
+        // Gmail API (gmail.googleapis.com) and its Pub/Sub push, signed with the key published above.
+        Gmail = new SandboxGmail(_store.FindLiveAccessToken, options.Clock, _signer, AccountByEmail, app);
         ControlEndpoints.Map(app, this);
     }
 
@@ -79,6 +83,12 @@ public sealed class SandboxGoogle : IAsyncDisposable
 
     /// <summary>Test controls of the People API simulator.</summary>
     public SandboxPeople People { get; }
+
+    /// <summary>Where the real https://gmail.googleapis.com/ would be.</summary>
+    public Uri GmailBaseUrl => BaseUrl;
+
+    /// <summary>Test controls of the Gmail API simulator and its Pub/Sub push.</summary>
+    public SandboxGmail Gmail { get; }
 
     /// <summary>The simulated users (the defaults when none were configured).</summary>
     public IReadOnlyList<SandboxAccount> Accounts => _accounts;
@@ -157,6 +167,7 @@ public sealed class SandboxGoogle : IAsyncDisposable
         }
         finally
         {
+            await Gmail.DisposeAsync();
             await _app.DisposeAsync();
             _signer.Dispose();
         }
