@@ -167,6 +167,11 @@ internal sealed partial class GmailApi(
         {
             return GmailResponse.From(GmailApiError.BadRequest("Invalid JSON payload received."));
         }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            // A multipart upload whose framing is broken.
+            return GmailResponse.From(GmailApiError.BadRequest("Failed to parse the multipart upload."));
+        }
     }
 
     private Call Authorize(GmailRequest request, GmailRoute route)
@@ -259,7 +264,7 @@ internal sealed partial class GmailApi(
     private GmailResponse Watch(Call call)
     {
         var body = JsonBody(call.Request) ?? throw GmailApiError.BadRequest("Invalid topicName does not match projects/" + pubSub.ProjectId + "/topics/*");
-        var topicName = body["topicName"]?.GetValue<string>();
+        var topicName = Text(body["topicName"], "topic_name");
         if (string.IsNullOrEmpty(topicName) || !TopicPattern().IsMatch(topicName))
         {
             throw GmailApiError.BadRequest($"Invalid topicName does not match projects/{pubSub.ProjectId}/topics/*");
@@ -274,7 +279,10 @@ internal sealed partial class GmailApi(
         var (exists, canPublish) = pubSub.CheckTopic(topicName);
         if (!exists)
         {
-            throw new GmailApiError(404, "NOT_FOUND", "notFound", $"Resource not found (resource={topicName[(topicName.LastIndexOf('/') + 1)..]}).");
+            // watch publishes a test message first, so Pub/Sub's own NOT_FOUND comes back in the same words as the
+            // permission failure below (the exact text is inferred from that one; the status is Pub/Sub's).
+            throw new GmailApiError(404, "NOT_FOUND", "notFound",
+                $"Error sending test message to Cloud PubSub {topicName} : Resource not found (resource={topicName[(topicName.LastIndexOf('/') + 1)..]}).");
         }
 
         if (!canPublish)
@@ -283,7 +291,7 @@ internal sealed partial class GmailApi(
         }
 
         var labelIds = Strings(body["labelIds"]);
-        var behavior = (body["labelFilterBehavior"] ?? body["labelFilterAction"])?.GetValue<string>()?.ToLowerInvariant() ?? "include";
+        var behavior = Text(body["labelFilterBehavior"] ?? body["labelFilterAction"], "label_filter_behavior")?.ToLowerInvariant() ?? "include";
         if (behavior is not ("include" or "exclude"))
         {
             throw GmailApiError.InvalidArgument($"Invalid value for labelFilterBehavior: {behavior}");
@@ -487,9 +495,9 @@ internal sealed partial class GmailApi(
         }
 
         var (raw, metadata) = upload ? await ReadUploadAsync(call.Request) : (null, JsonBody(call.Request));
-        if (raw is null && metadata?["raw"] is JsonValue rawValue)
+        if (raw is null && Text(metadata?["raw"], "message.raw") is { } rawText)
         {
-            raw = GmailJson.FromBase64(rawValue.GetValue<string>()) ?? throw GmailApiError.BadRequest("Invalid value at 'message.raw' (TYPE_BYTES), Base64 decoding failed");
+            raw = GmailJson.FromBase64(rawText) ?? throw GmailApiError.BadRequest("Invalid value at 'message.raw' (TYPE_BYTES), Base64 decoding failed");
         }
 
         if (raw is null || raw.Length == 0)
@@ -503,7 +511,7 @@ internal sealed partial class GmailApi(
         }
 
         var labels = Strings(metadata?["labelIds"]);
-        var threadId = metadata?["threadId"]?.GetValue<string>();
+        var threadId = Text(metadata?["threadId"], "message.thread_id");
         if (labels.Contains(GmailLabels.Draft))
         {
             throw GmailApiError.BadRequest("Invalid label: DRAFT");
@@ -636,8 +644,16 @@ internal sealed partial class GmailApi(
     private static List<string> Strings(JsonNode? node) => node switch
     {
         null => [],
-        JsonArray array => [.. array.Select(v => v?.GetValue<string>() ?? string.Empty).Where(v => v.Length > 0)],
+        JsonArray array => [.. array.Select(v => Text(v, "list item") ?? string.Empty).Where(v => v.Length > 0)],
         _ => throw GmailApiError.BadRequest("Invalid JSON payload received: expected a list of strings."),
+    };
+
+    /// <summary>A JSON string field, or null when absent; another JSON type is Google's 400, never a crash.</summary>
+    private static string? Text(JsonNode? node, string field) => node switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        _ => throw GmailApiError.BadRequest($"Invalid value at '{field}' (TYPE_STRING), {node.ToJsonString()}"),
     };
 
     private static string? Single(Dictionary<string, StringValues> query, string name) =>

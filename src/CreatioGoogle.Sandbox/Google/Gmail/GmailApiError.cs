@@ -22,6 +22,9 @@ internal sealed class GmailApiError(int code, string status, string reason, stri
 
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>The v1 error item's <c>extendedHelp</c> link, which Google adds to some errors (accessNotConfigured).</summary>
+    public string? ExtendedHelp { get; init; }
+
     public static GmailApiError BadRequest(string message) => new(400, "INVALID_ARGUMENT", "badRequest", message);
 
     public static GmailApiError InvalidArgument(string message) => new(400, "INVALID_ARGUMENT", "invalidArgument", message);
@@ -67,7 +70,8 @@ internal sealed class GmailApiError(int code, string status, string reason, stri
             {
                 ["@type"] = "type.googleapis.com/google.rpc.Help",
                 ["links"] = new JsonArray(new JsonObject { ["description"] = "Google developers console API activation", ["url"] = activationUrl }),
-            }));
+            }))
+        { ExtendedHelp = "https://console.developers.google.com" };
     }
 
     /// <summary>
@@ -106,7 +110,7 @@ internal sealed class GmailApiError(int code, string status, string reason, stri
         {
             ["code"] = Code,
             ["message"] = Message,
-            ["errors"] = new JsonArray(new JsonObject { ["message"] = Message, ["domain"] = domain, ["reason"] = Reason }),
+            ["errors"] = new JsonArray(ErrorItem()),
             ["status"] = Status,
         };
         if (details is not null)
@@ -115,6 +119,17 @@ internal sealed class GmailApiError(int code, string status, string reason, stri
         }
 
         return new JsonObject { ["error"] = error };
+    }
+
+    private JsonObject ErrorItem()
+    {
+        var item = new JsonObject { ["message"] = Message, ["domain"] = domain, ["reason"] = Reason };
+        if (ExtendedHelp is not null)
+        {
+            item["extendedHelp"] = ExtendedHelp;
+        }
+
+        return item;
     }
 
     private static JsonObject ErrorInfo(string reason, JsonObject? metadata) => new()

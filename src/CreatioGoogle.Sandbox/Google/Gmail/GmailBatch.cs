@@ -51,7 +51,8 @@ internal static class GmailBatch
 
         if (count == 0 || count > MaxParts)
         {
-            var message = count == 0 ? "Batch request contains no requests." : $"Too many requests in batch: {count}. The limit is {MaxParts}.";
+            // Google's words for an oversized batch (observed on gmail.googleapis.com/batch).
+            var message = count == 0 ? "Batch request contains no requests." : $"Inner request count exceeds the limit. Received: {count}, Limit: {MaxParts}";
             await GmailApi.WriteAsync(ctx.Response, GmailResponse.From(GmailApiError.BadRequest(message)), ct);
             return;
         }

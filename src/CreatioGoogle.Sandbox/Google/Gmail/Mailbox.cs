@@ -77,6 +77,7 @@ internal sealed partial class Mailbox
     private readonly Dictionary<string, UserLabel> _userLabels = new(StringComparer.Ordinal);
     private int _labelSequence;
     private ulong _historyId;
+    private ulong _lastMessageId;
     private ulong _floor;
 
     public Mailbox(SandboxAccount account, TimeProvider clock, Func<TimeSpan> retention)
@@ -219,10 +220,11 @@ internal sealed partial class Mailbox
 
     private string NewMessageId(DateTimeOffset now)
     {
-        // Gmail ids are 16 hex digits that grow with time; the low bits keep ids unique within a millisecond.
-        var id = ((ulong)now.ToUnixTimeMilliseconds() << 20) | (uint)Random.Shared.Next(0, 1 << 20);
-        var text = id.ToString("x16", CultureInfo.InvariantCulture);
-        return _messages.ContainsKey(text) ? NewMessageId(now.AddTicks(1)) : text;
+        // Gmail ids are 16 hex digits that grow with arrival time (random low bits); strictly increasing here, so
+        // messages that arrive in the same millisecond still list in arrival order.
+        var id = Math.Max(_lastMessageId + 1, ((ulong)now.ToUnixTimeMilliseconds() << 20) | (uint)Random.Shared.Next(0, 1 << 16));
+        _lastMessageId = id;
+        return id.ToString("x16", CultureInfo.InvariantCulture);
     }
 
     /// <summary>Gmail threads a reply with the message it references when the subjects match (after Re:/Fwd:).</summary>

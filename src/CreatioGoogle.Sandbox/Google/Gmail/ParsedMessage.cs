@@ -81,17 +81,21 @@ internal sealed partial class ParsedMessage
 
     public static ParsedMessage Parse(byte[] raw)
     {
-        MimeMessage message;
         try
         {
             using var stream = new MemoryStream(raw, writable: false);
-            message = MimeMessage.Load(Options, stream);
+            return Build(MimeMessage.Load(Options, stream));
         }
-        catch (Exception e) when (e is FormatException or ParseException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is not (OutOfMemoryException or InsufficientExecutionStackException))
         {
+            // Any bytes a sender can produce must be stored and served: whatever MimeKit (or building the tree from
+            // what it made) throws on, the message still arrives, as one text part.
             return Unparsable(raw);
         }
+    }
 
+    private static ParsedMessage Build(MimeMessage message)
+    {
         var payload = Node(message, string.Empty);
         var text = BodyText(message);
         var from = Addresses(message.From);

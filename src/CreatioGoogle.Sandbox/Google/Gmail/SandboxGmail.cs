@@ -143,14 +143,18 @@ public sealed class SandboxGmail : IAsyncDisposable
 
     /// <summary>
     /// Delivers every file under <paramref name="folder"/> matching <paramref name="pattern"/> (recursively, in path
-    /// order) as raw bytes, never re-encoded; internalDate comes from each Date header when it is valid.
+    /// order) as raw bytes, never re-encoded, malformed ones included. Each arrives now (internalDate = the simulator
+    /// clock, as for mail Gmail receives), or, with <paramref name="internalDateFromHeader"/>, at its Date header when
+    /// that parses (as messages.import with internalDateSource=dateHeader), else now.
     /// </summary>
-    public IReadOnlyList<(string Path, SandboxGmailMessage Message)> DeliverFolder(string email, string folder, string pattern = "*.eml", IEnumerable<string>? labelIds = null)
+    public IReadOnlyList<(string Path, SandboxGmailMessage Message)> DeliverFolder(
+        string email, string folder, string pattern = "*.eml", IEnumerable<string>? labelIds = null, bool internalDateFromHeader = false)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var labels = (labelIds ?? ReceivedLabels).ToList();
         return [.. Directory.GetFiles(folder, pattern, SearchOption.AllDirectories)
             .Order(StringComparer.Ordinal)
-            .Select(path => (path, Add(email, File.ReadAllBytes(path), labels, null, dateFromHeader: true)))];
+            .Select(path => (path, Add(email, File.ReadAllBytes(path), labels, null, internalDateFromHeader)))];
     }
 
     /// <summary>Creates a user label (Label_1, ...) and returns its id.</summary>

@@ -75,6 +75,12 @@ public sealed class SandboxPubSub : IAsyncDisposable
         set => _delay.Value = value;
     }
 
+    /// <summary>
+    /// Whether <c>historyId</c> in the notification's data is a JSON string, as Gmail's push guide shows it, instead of
+    /// the JSON number real notifications carry (default). A client should read either.
+    /// </summary>
+    public bool HistoryIdAsString { get; set; }
+
     /// <summary>Which token the next deliveries carry. Default <see cref="PushTokenMode.Valid"/>.</summary>
     public PushTokenMode TokenMode { get; set; }
 
@@ -156,8 +162,9 @@ public sealed class SandboxPubSub : IAsyncDisposable
         lock (_gate)
         {
             TopicNamed(topicName);
-            var serviceAccountId = "1" + string.Concat(SHA256.HashData(Encoding.UTF8.GetBytes(serviceAccountEmail ?? name)).Take(10).Select(b => (b % 10).ToString(CultureInfo.InvariantCulture)));
-            _subscriptions[name] = new Subscription(name, topicName, endpoint, audience ?? endpoint.ToString(), serviceAccountEmail, serviceAccountId + "00000000000");
+            // A service account's unique id (the token's sub and azp): 21 digits, stable for its e-mail.
+            var serviceAccountId = "1" + string.Concat(SHA256.HashData(Encoding.UTF8.GetBytes(serviceAccountEmail ?? name)).Take(20).Select(b => (b % 10).ToString(CultureInfo.InvariantCulture)));
+            _subscriptions[name] = new Subscription(name, topicName, endpoint, audience ?? endpoint.ToString(), serviceAccountEmail, serviceAccountId);
         }
 
         return name;
@@ -374,8 +381,10 @@ public sealed class SandboxPubSub : IAsyncDisposable
         var now = _clock.GetUtcNow();
         var publishTime = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-        // Gmail's payload: {"emailAddress": ..., "historyId": <number>} (a JSON number, as observed in real notifications).
-        var data = new JsonObject { ["emailAddress"] = emailAddress, ["historyId"] = historyId }.ToJsonString();
+        // Gmail's payload: {"emailAddress": ..., "historyId": <number>} (a JSON number in real notifications, e.g.
+        // googleworkspace/python-samples#200; the push guide shows a string). Pub/Sub's JSON carries bytes as standard base64.
+        JsonNode id = HistoryIdAsString ? historyId.ToString(CultureInfo.InvariantCulture) : historyId;
+        var data = new JsonObject { ["emailAddress"] = emailAddress, ["historyId"] = id }.ToJsonString();
         var body = new JsonObject
         {
             ["message"] = new JsonObject
