@@ -38,9 +38,13 @@ internal sealed class GmailSandboxWorld : IAsyncDisposable
 
     public FakeTimeProvider Clock { get; }
 
-    public static async Task<GmailSandboxWorld> StartAsync()
+    /// <summary>
+    /// Starts the sandbox with its clock at <paramref name="now"/> (default 2025-03-01 09:00 UTC). Tests that check
+    /// tokens with Google.Apis.Auth, which reads the real clock, start at the real time.
+    /// </summary>
+    public static async Task<GmailSandboxWorld> StartAsync(DateTimeOffset? now = null)
     {
-        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 1, 9, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(now ?? new DateTimeOffset(2025, 3, 1, 9, 0, 0, TimeSpan.Zero));
         var options = new SandboxGoogleOptions { Clock = clock };
         options.Clients.Add(new SandboxClient(ClientId, "gmail-client-secret", "http://127.0.0.1:7071/cb"));
         return new GmailSandboxWorld(await SandboxGoogle.StartAsync(options), clock);

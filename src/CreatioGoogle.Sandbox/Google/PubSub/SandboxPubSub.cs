@@ -37,6 +37,7 @@ public sealed class SandboxPubSub : IAsyncDisposable
     private readonly List<PushDelivery> _deliveries = [];
     private readonly List<PushNotification> _published = [];
     private readonly List<Task> _work = [];
+    private readonly List<Exception> _faults = [];
     private long _nextMessageId = 1_000_000_000_000_000 + Random.Shared.Next(1, 1_000_000);
     private int _toDrop;
     private readonly SimulatedLatency _interval = new() { Value = TimeSpan.FromSeconds(1) };
@@ -185,7 +186,10 @@ public sealed class SandboxPubSub : IAsyncDisposable
         Interlocked.Exchange(ref _toDrop, count);
     }
 
-    /// <summary>Waits until no notification is pending and no delivery (or retry) is in flight.</summary>
+    /// <summary>
+    /// Waits until no notification is pending and no delivery (or retry) is in flight. Throws when the simulator
+    /// itself failed while publishing (an endpoint's failures are not that: they are in <see cref="Deliveries"/>).
+    /// </summary>
     public async Task WhenIdleAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
@@ -200,6 +204,14 @@ public sealed class SandboxPubSub : IAsyncDisposable
 
             if (running.Length == 0)
             {
+                lock (_gate)
+                {
+                    if (_faults.Count > 0)
+                    {
+                        throw new AggregateException("The sandbox's Pub/Sub failed while delivering.", _faults);
+                    }
+                }
+
                 return;
             }
 
@@ -210,10 +222,6 @@ public sealed class SandboxPubSub : IAsyncDisposable
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {
                 throw new TimeoutException("Pub/Sub deliveries were still in flight after the timeout.");
-            }
-            catch (Exception) when (!cts.IsCancellationRequested)
-            {
-                // A failed delivery task is recorded in Deliveries; idleness is all that is awaited here.
             }
         }
     }
@@ -403,7 +411,8 @@ public sealed class SandboxPubSub : IAsyncDisposable
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
-        request.Headers.UserAgent.ParseAdd("APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)");
+        // Google's push user agent is not a product token, so it is added unvalidated.
+        request.Headers.TryAddWithoutValidation("User-Agent", "APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)");
         if (subscription.ServiceAccountEmail is not null && mode != PushTokenMode.Missing)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token(subscription, mode, now));
@@ -474,6 +483,14 @@ public sealed class SandboxPubSub : IAsyncDisposable
             catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
                 // Sandbox shutting down.
+            }
+            catch (Exception e)
+            {
+                // A bug in the simulator, not an endpoint's failure (those are recorded in Deliveries): kept for WhenIdleAsync to throw.
+                lock (_gate)
+                {
+                    _faults.Add(e);
+                }
             }
         });
         lock (_gate)
