@@ -432,6 +432,30 @@ public sealed class SandboxGmailApiTests
         Assert.Equal(2, (await world.GetAsync("gmail/v1/users/me/profile")).Body["threadsTotal"]!.GetValue<int>());
     }
 
+    [Fact]
+    public async Task Local_run_levers_deliver_a_raw_message_over_http_and_print_calls_and_units()
+    {
+        await using var world = await StartAsync();
+        using var http = new HttpClient { BaseAddress = world.Google.BaseUrl };
+        var raw = Mail("from the lever", messageId: "lever@example.org");
+
+        using var delivered = await http.PostAsync("_sandbox/gmail/deliver?email=alice@example.com&labels=INBOX", new ByteArrayContent(raw));
+        using var unknown = await http.PostAsync("_sandbox/gmail/deliver?email=nobody@example.com", new ByteArrayContent(raw));
+        using var empty = await http.PostAsync("_sandbox/gmail/deliver?email=alice@example.com", new ByteArrayContent([]));
+        await world.GetAsync("gmail/v1/users/me/profile");
+        var stats = await http.GetStringAsync("_sandbox/gmail/stats");
+
+        Assert.Equal(HttpStatusCode.OK, delivered.StatusCode);
+        var message = Assert.Single(world.Gmail.Messages(Alice));
+        Assert.Equal(raw, message.Raw.ToArray());
+        Assert.Equal(["INBOX"], message.LabelIds);
+        Assert.Equal("lever@example.org", message.MessageIdHeader);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Contains("users.getProfile 1\n", stats, StringComparison.Ordinal);
+        Assert.Contains("units alice@example.com 1\n", stats, StringComparison.Ordinal);
+    }
+
     internal static List<string> Ids(Answer answer) =>
         answer.Body["messages"]?.AsArray().Select(m => m!["id"]!.GetValue<string>()).ToList() ?? [];
 

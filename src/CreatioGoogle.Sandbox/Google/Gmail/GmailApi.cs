@@ -342,9 +342,12 @@ internal sealed partial class GmailApi(
         }
 
         var fingerprint = Fingerprint("h", start.ToString(CultureInfo.InvariantCulture), labelId, types is null ? null : string.Join(',', types.Order(StringComparer.Ordinal)));
-        var after = PageTokenPosition(Single(q, "pageToken"), fingerprint) is { } position
-            ? ulong.Parse(position, CultureInfo.InvariantCulture)
-            : start;
+        var after = start;
+        if (PageTokenPosition(Single(q, "pageToken"), fingerprint) is { } position
+            && !ulong.TryParse(position, NumberStyles.None, CultureInfo.InvariantCulture, out after))
+        {
+            throw GmailApiError.BadRequest("Invalid pageToken");
+        }
 
         return store.Read(call.Mailbox, box =>
         {
