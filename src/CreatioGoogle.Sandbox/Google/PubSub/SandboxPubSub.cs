@@ -96,7 +96,7 @@ public sealed class SandboxPubSub : IAsyncDisposable
     /// <summary>How long Pub/Sub waits for the endpoint before it counts the attempt as failed. Default 10 s.</summary>
     public TimeSpan AckDeadline { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Every push request made so far, in order.</summary>
+    /// <summary>Every push request made so far, in the order answers came (deliveries run side by side, so not always in publication order).</summary>
     public IReadOnlyList<PushDelivery> Deliveries
     {
         get
