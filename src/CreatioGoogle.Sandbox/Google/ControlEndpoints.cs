@@ -9,6 +9,9 @@ namespace CreatioGoogle.Sandbox.Google;
 /// local run), the same ones tests pull in-process. POST <c>/_sandbox/revoke?email=</c> plays a user removing the
 /// app's access; POST <c>/_sandbox/outage?count=&amp;status=&amp;retryAfter=</c> makes the next token calls fail;
 /// POST <c>/_sandbox/revoke-failures?count=&amp;status=</c> makes the next revocations fail; POST <c>/_sandbox/latency?ms=</c> slows the token endpoint; GET <c>/_sandbox/stats</c> counts calls.
+/// POST <c>/_sandbox/gmail/deliver?email=&amp;labels=</c> with an RFC 822 message as the body delivers it to that
+/// mailbox (as received now; labels default to INBOX, UNREAD, CATEGORY_PERSONAL); GET <c>/_sandbox/gmail/stats</c>
+/// prints Gmail calls per method and quota units per account.
 /// </summary>
 internal static class ControlEndpoints
 {
@@ -48,5 +51,27 @@ internal static class ControlEndpoints
         });
         app.MapGet("/_sandbox/stats", () => Results.Text(string.Create(CultureInfo.InvariantCulture,
             $"refreshes {google.RefreshCount}\ncode exchanges {google.CodeExchangeCount}\nrevocations {google.RevokeCount}\n")));
+        app.MapPost("/_sandbox/gmail/deliver", async (HttpContext ctx, string email, string? labels) =>
+        {
+            var raw = await Gmail.GmailApi.ReadBodyAsync(ctx.Request, Gmail.GmailApi.MaxMessageBytes, ctx.RequestAborted);
+            if (raw is null || raw.Length == 0)
+            {
+                return Results.BadRequest($"The body must be one RFC 822 message of at most {Gmail.GmailApi.MaxMessageBytes} bytes.\n");
+            }
+
+            try
+            {
+                var labelIds = labels?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var message = google.Gmail.Deliver(email, raw, labelIds);
+                return Results.Text($"Delivered {message.Id} to {email} (history id {message.HistoryId}).\n");
+            }
+            catch (ArgumentException e)
+            {
+                return Results.BadRequest(e.Message + "\n");
+            }
+        });
+        app.MapGet("/_sandbox/gmail/stats", () => Results.Text(string.Concat(
+            google.Gmail.Calls.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key} {c.Value}\n"))
+                .Concat(google.Accounts.Select(a => string.Create(CultureInfo.InvariantCulture, $"units {a.Email} {google.Gmail.UnitsUsed(a.Email)}\n"))))));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using CreatioGoogle.Sandbox.Google.Calendar;
+using CreatioGoogle.Sandbox.Google.Gmail;
 using CreatioGoogle.Sandbox.Google.People;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -65,6 +66,8 @@ public sealed class SandboxGoogle : IAsyncDisposable
         var calendarApi = new CalendarApi(_store.FindLiveAccessToken, calendarStore, push, () => BaseUrl);
         calendarApi.Map(app);
         Calendar = new SandboxCalendar(calendarApi, calendarStore, push, AccountByEmail);
+        // Gmail API (gmail.googleapis.com) and its Pub/Sub push, signed with the key published above.
+        Gmail = new SandboxGmail(_store.FindLiveAccessToken, options.Clock, _signer, AccountByEmail, app);
         ControlEndpoints.Map(app, this);
     }
 
@@ -95,6 +98,11 @@ public sealed class SandboxGoogle : IAsyncDisposable
 
     /// <summary>Test controls of the Calendar API simulator.</summary>
     public SandboxCalendar Calendar { get; }
+    /// <summary>Where the real https://gmail.googleapis.com/ would be.</summary>
+    public Uri GmailBaseUrl => BaseUrl;
+
+    /// <summary>Test controls of the Gmail API simulator and its Pub/Sub push.</summary>
+    public SandboxGmail Gmail { get; }
 
     /// <summary>The simulated users (the defaults when none were configured).</summary>
     public IReadOnlyList<SandboxAccount> Accounts => _accounts;
@@ -190,6 +198,7 @@ public sealed class SandboxGoogle : IAsyncDisposable
         }
         finally
         {
+            await Gmail.DisposeAsync();
             await _app.DisposeAsync();
             await Calendar.DisposeAsync();
             _signer.Dispose();
