@@ -15,7 +15,7 @@ public enum DisconnectOutcome
 }
 
 /// <summary>
-/// Disconnecting a user, in the order that makes a repeat safe: revoke the grant at Google, delete the sync state,
+/// Disconnecting a user, in the order that makes a repeat safe: stop push channels, revoke the grant at Google, delete the sync state,
 /// delete the connection row last, then report it. A crash halfway leaves the row, so the next call finishes.
 /// </summary>
 public sealed class DisconnectFlow(
@@ -23,6 +23,7 @@ public sealed class DisconnectFlow(
     GoogleOAuthClient google,
     IConnectionEvents events,
     IEnumerable<Sync.ISyncStateStore> syncState,
+    IEnumerable<Push.IPushSubscriptions> pushSubscriptions,
     ILogger<DisconnectFlow> logger)
 {
     public async Task<DisconnectOutcome> DisconnectAsync(Tenant tenant, string connectionId, CancellationToken cancellationToken)
@@ -31,6 +32,12 @@ public sealed class DisconnectFlow(
         if (connection is null)
         {
             return DisconnectOutcome.Disconnected;
+        }
+
+        // Push channels first: stopping one at Google needs the grant that is revoked next.
+        foreach (var push in pushSubscriptions)
+        {
+            await push.StopAllAsync(tenant.Id, connectionId, cancellationToken);
         }
 
         var refreshToken = await connections.ReadRefreshTokenAsync(connection, cancellationToken);

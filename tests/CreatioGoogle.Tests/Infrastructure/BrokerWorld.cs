@@ -135,6 +135,7 @@ public sealed class BrokerWorld : IAsyncDisposable
         ["Google:CertificatesUrl"] = google.CertificatesUrl.ToString(),
         ["Google:Issuers:0"] = google.Issuer,
         ["GooglePeople:BaseUrl"] = google.PeopleBaseUrl.ToString(),
+        ["GoogleCalendar:BaseUrl"] = google.CalendarBaseUrl.ToString(),
         ["Secrets:google-client-id"] = ClientId,
         ["Secrets:google-client-secret"] = clientSecret,
         ["Secrets:token-encryption-key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
