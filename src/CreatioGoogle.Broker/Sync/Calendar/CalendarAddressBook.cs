@@ -83,6 +83,10 @@ internal sealed class CalendarAddressBook(ICreatioClient creatio, Guid ownerCont
                 {
                     var email = Normalize(row.GetText("Email"));
                     _emailOfContact[row.GetGuid("Id")] = email.Length > 0 ? email : null;
+                    if (email.Length > 0)
+                    {
+                        _contactOfEmail.TryAdd(email, row.GetGuid("Id")); // a canonical address always names a contact
+                    }
                 }
             }
         }
@@ -99,6 +103,7 @@ internal sealed class CalendarAddressBook(ICreatioClient creatio, Guid ownerCont
                     if (_emailOfContact.GetValueOrDefault(row.GetGuid("ContactId")) is null)
                     {
                         _emailOfContact[row.GetGuid("ContactId")] = Normalize(row.GetText("Number"));
+                        _contactOfEmail.TryAdd(Normalize(row.GetText("Number")), row.GetGuid("ContactId"));
                     }
                 }
             }

@@ -220,28 +220,36 @@ internal sealed class CreatioMeetings(ICreatioClient creatio, SyncContext contex
         })];
     }
 
-    /// <summary>Participant rows to add, re-answer or remove. A participant without an e-mail address cannot be on Google: it is left alone.</summary>
-    private IEnumerable<CreatioBatchOperation> ParticipantChanges(Guid activityId, IReadOnlyList<(Guid ContactId, Guid InviteResponseId)> wanted,
+    /// <summary>
+    /// Participant rows to add, re-answer or remove. A row stands for an attendee when its contact has the attendee's canonical
+    /// address (another contact with the same address is not swapped in); a participant without an e-mail address cannot be on
+    /// Google, so it is left alone.
+    /// </summary>
+    private IEnumerable<CreatioBatchOperation> ParticipantChanges(Guid activityId, IReadOnlyList<(string Email, Guid ContactId, Guid InviteResponseId)> wanted,
         IReadOnlyList<CreatioParticipant> current)
     {
+        var matched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var row in current)
         {
-            var match = wanted.FirstOrDefault(w => w.ContactId == row.ContactId);
-            if (match.ContactId != Guid.Empty)
+            var email = book.CanonicalOfContact(row.ContactId);
+            if (email is null)
             {
-                if (match.InviteResponseId != row.InviteResponseId)
-                {
-                    yield return CreatioBatchOperation.Update(CreatioMeeting.ParticipantCollection, row.Id,
-                        new JsonObject { ["InviteResponseId"] = match.InviteResponseId.ToString("D") });
-                }
+                continue;
             }
-            else if (book.CanonicalOfContact(row.ContactId) is not null)
+
+            var match = wanted.FirstOrDefault(w => w.Email == email);
+            if (match.Email is null || !matched.Add(email))
             {
                 yield return CreatioBatchOperation.Delete(CreatioMeeting.ParticipantCollection, row.Id);
             }
+            else if (match.InviteResponseId != row.InviteResponseId)
+            {
+                yield return CreatioBatchOperation.Update(CreatioMeeting.ParticipantCollection, row.Id,
+                    new JsonObject { ["InviteResponseId"] = match.InviteResponseId.ToString("D") });
+            }
         }
 
-        foreach (var (contact, response) in wanted.Where(w => current.All(c => c.ContactId != w.ContactId)))
+        foreach (var (_, contact, response) in wanted.Where(w => !matched.Contains(w.Email)))
         {
             yield return NewParticipant(activityId, contact, response);
         }

@@ -131,10 +131,10 @@ internal static partial class MeetingMapping
         };
     }
 
-    /// <summary>The attendees that are Creatio contacts, as participant rows want them.</summary>
-    public static IReadOnlyList<(Guid ContactId, Guid InviteResponseId)> Participants(MeetingFields fields, CalendarAddressBook book) =>
-        [.. fields.Attendees.Select(a => (Contact: book.ContactOf(a.Email), a.Response)).Where(p => p.Contact is not null)
-            .Select(p => (p.Contact!.Value, ActivityLookups.InviteResponseOf(p.Response))).DistinctBy(p => p.Item1)];
+    /// <summary>The attendees that are Creatio contacts, as participant rows want them (with the canonical address they were matched by).</summary>
+    public static IReadOnlyList<(string Email, Guid ContactId, Guid InviteResponseId)> Participants(MeetingFields fields, CalendarAddressBook book) =>
+        [.. fields.Attendees.Select(a => (a.Email, Contact: book.ContactOf(a.Email), a.Response)).Where(p => p.Contact is not null)
+            .Select(p => (p.Email, p.Contact!.Value, ActivityLookups.InviteResponseOf(p.Response))).DistinctBy(p => p.Item2)];
 
     /// <summary>Attendees Google lists that no contact has: <c>ann@example.com; bob@example.com (accepted)</c>.</summary>
     public static string FormatRecipients(IEnumerable<MeetingAttendee> attendees) =>

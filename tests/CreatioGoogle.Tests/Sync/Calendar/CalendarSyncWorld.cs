@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using CreatioGoogle.Broker.Connections;
+using CreatioGoogle.Broker.Creatio;
+using CreatioGoogle.Broker.Google;
+using CreatioGoogle.Broker.Google.Calendar;
+using CreatioGoogle.Broker.Sync;
+using CreatioGoogle.Broker.Sync.Calendar;
+using CreatioGoogle.Sandbox.Creatio;
+using CreatioGoogle.Sandbox.Google.Calendar;
+using CreatioGoogle.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CreatioGoogle.Tests.Sync.Calendar;
+
+/// <summary>
+/// The calendar sync with its real parts: <see cref="BrokerWorld"/> (Azurite, sandbox Google with Calendar, alice connected for
+/// calendar), a sandbox Creatio over HTTP on the same fake clock, and the real <see cref="SyncRunner"/>. A <see cref="WriteFault"/>
+/// sits under both HTTP clients to kill a run right after its Nth write.
+/// </summary>
+internal sealed class CalendarSyncWorld : ISyncWorld
+{
+    public const string Email = "alice@example.com";
+    public const string IntegrationUser = "Integration";
+    public const string Owner = "Alice";
+    public const string Colleague = "Bob";
+
+    private CalendarSyncWorld(BrokerWorld broker, SandboxCreatio creatio, Connection connection, WriteFault fault)
+    {
+        Broker = broker;
+        Creatio = creatio;
+        Connection = connection;
+        Fault = fault;
+    }
+
+    public BrokerWorld Broker { get; }
+    public SandboxCreatio Creatio { get; }
+    public Connection Connection { get; }
+    public WriteFault Fault { get; }
+    public SandboxCalendar Calendar => Broker.Google.Calendar;
+    public Guid OwnerContactId => Creatio.ContactIdOf(Owner);
+    public Guid ColleagueContactId => Creatio.ContactIdOf(Colleague);
+    public GoogleCalendarClient CalendarClient => Broker.Services.GetRequiredService<GoogleCalendarClient>();
+    public LinkStore Links => Broker.Services.GetRequiredService<LinkStore>();
+    public GoogleConnection GoogleConnection => new(BrokerWorld.TenantId, Connection.ConnectionId);
+    public DateTimeOffset Now => Broker.Clock.GetUtcNow();
+
+    /// <param name="scopes">Scopes the grant ends up with instead of what the connect flow asked for (a connection made under an old scope).</param>
+    public static async Task<CalendarSyncWorld> StartAsync(Action<Dictionary<string, string?>>? configure = null, string[]? scopes = null,
+        string timeZone = "Europe/Berlin")
+    {
+        var clock = new ForwardingClock();
+        var creatioOptions = new SandboxCreatioOptions { Clock = clock };
+        creatioOptions.Users.Add(new SandboxCreatioUser(IntegrationUser, "integration-password"));
+        creatioOptions.Users.Add(new SandboxCreatioUser(Owner, "alice-password"));
+        creatioOptions.Users.Add(new SandboxCreatioUser(Colleague, "bob-password"));
+        var creatio = await SandboxCreatio.StartAsync(creatioOptions);
+        var fault = new WriteFault();
+        var broker = await BrokerWorld.StartAsync(s =>
+        {
+            s["Tenants:acme:CreatioUrl"] = creatio.BaseUrl.ToString();
+            s["Secrets:tenant-acme-creatio-user"] = IntegrationUser;
+            s["Secrets:tenant-acme-creatio-password"] = "integration-password";
+            s["Creatio:MaxRetryAttempts"] = "0";
+            configure?.Invoke(s);
+        }, services: collection =>
+        {
+            collection.AddHttpClient<GoogleCalendarClient>().AddHttpMessageHandler(() => new WriteFaultHandler(fault));
+            collection.AddHttpClient(CreatioClientFactory.HttpClientName).AddHttpMessageHandler(() => new WriteFaultHandler(fault));
+        });
+        clock.Inner = broker.Clock;
+        try
+        {
+            broker.Google.Calendar.SetTimeZone(Email, timeZone);
+            var ownerUnit = creatio.Rows("SysAdminUnit").Single(r => r["Name"]!.GetValue<string>() == Owner);
+            var request = broker.Request(Features.Calendar);
+            request.CreatioUserId = ownerUnit["Id"]!.GetValue<string>();
+            await broker.ConnectAsync(request, Email);
+            var connection = (await broker.Connections.ListAsync(BrokerWorld.TenantId, request.CreatioUserId, CancellationToken.None)).Single();
+            if (scopes is not null)
+            {
+                // As if connected when the feature asked for other scopes: the grant at Google and the row say so.
+                var (refreshToken, accessToken) = broker.Google.IssueGrantForTesting(BrokerWorld.ClientId, Email, scopes);
+                connection.GrantedScopes = string.Join(' ', scopes);
+                await broker.Connections.SetTokensAsync(connection, refreshToken, accessToken, broker.Clock.GetUtcNow().AddMinutes(50), CancellationToken.None);
+                await broker.Connections.SaveAsync(connection, CancellationToken.None);
+                connection = (await broker.Connections.GetAsync(BrokerWorld.TenantId, connection.ConnectionId, CancellationToken.None))!;
+            }
+
+            return new CalendarSyncWorld(broker, creatio, connection, fault);
+        }
+        catch
+        {
+            await broker.DisposeAsync();
+            await creatio.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>One queued job run by the real runner (lease, cursor saved last). Failures propagate.</summary>
+    public async Task<SyncRunOutcome> SyncAsync()
+    {
+        Broker.Clock.Advance(TimeSpan.FromSeconds(1));
+        var runner = Broker.Services.GetRequiredService<SyncRunner>();
+        var job = new SyncJob(BrokerWorld.TenantId, Connection.ConnectionId, Features.Calendar, Broker.Clock.GetUtcNow(), "test");
+        return await runner.RunAsync(job, CancellationToken.None);
+    }
+
+    public Task<Cursor?> CursorAsync() =>
+        Broker.Services.GetRequiredService<CursorStore>().GetAsync(Connection.ConnectionId, Features.Calendar, CancellationToken.None);
+
+    public async Task<CalendarState> StateAsync() => (await CursorAsync())?.ReadState<CalendarState>() ?? new CalendarState();
+
+    public async Task<List<Link>> LinksAsync() => await Links.ListAsync(Connection.ConnectionId, Features.Calendar, CancellationToken.None);
+
+    // ---- Google ---------------------------------------------------------------------------------------------
+
+    /// <summary>An event the user made in Google's UI (new etag, push notifications).</summary>
+    public JsonObject UserCreate(JsonObject ev) => Calendar.UserCreate(Email, ev);
+
+    public static JsonObject Timed(string summary, DateTimeOffset start, TimeSpan length, string? timeZone = null)
+    {
+        var ev = new JsonObject
+        {
+            ["summary"] = summary,
+            ["start"] = new JsonObject { ["dateTime"] = Rfc3339(start) },
+            ["end"] = new JsonObject { ["dateTime"] = Rfc3339(start + length) },
+        };
+        if (timeZone is not null)
+        {
+            ev["start"]!["timeZone"] = timeZone;
+            ev["end"]!["timeZone"] = timeZone;
+        }
+
+        return ev;
+    }
+
+    public static JsonObject AllDay(string summary, DateOnly first, DateOnly endExclusive) => new()
+    {
+        ["summary"] = summary,
+        ["start"] = new JsonObject { ["date"] = first.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) },
+        ["end"] = new JsonObject { ["date"] = endExclusive.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) },
+    };
+
+    public static JsonArray Attendees(params (string Email, string Response)[] attendees) =>
+        [.. attendees.Select(a => (JsonNode)new JsonObject { ["email"] = a.Email, ["responseStatus"] = a.Response })];
+
+    /// <summary>The live events (instances expanded) as the API lists them, through the broker's client; counters reset afterwards.</summary>
+    public async Task<List<CalendarEvent>> GoogleEventsAsync()
+    {
+        var all = new List<CalendarEvent>();
+        await foreach (var page in CalendarClient.ListEventsAsync(GoogleConnection, null, Now.AddYears(-50), Now.AddYears(3)))
+        {
+            all.AddRange(page.Items);
+        }
+
+        Calendar.ResetCounters();
+        return all;
+    }
+
+    public async Task<CalendarEvent?> GoogleEventAsync(string id)
+    {
+        var ev = await CalendarClient.GetEventAsync(GoogleConnection, id);
+        Calendar.ResetCounters();
+        return ev;
+    }
+
+    // ---- Creatio --------------------------------------------------------------------------------------------
+
+    /// <summary>A meeting as Creatio's "new meeting" makes it, owned by alice unless told otherwise.</summary>
+    public Guid SeedMeeting(string title, DateTimeOffset start, DateTimeOffset due, Guid? owner = null, string? location = null, string? notes = null,
+        string? recipients = null)
+    {
+        var row = Creatio.Seed("Activity", new JsonObject
+        {
+            ["Title"] = title,
+            ["StartDate"] = CreatioFilter.Literal(start),
+            ["DueDate"] = CreatioFilter.Literal(due),
+            ["TypeId"] = ActivityLookups.TypeTask.ToString(),
+            ["ActivityCategoryId"] = ActivityLookups.CategoryMeeting.ToString(),
+            ["ShowInScheduler"] = true,
+            ["OwnerId"] = (owner ?? OwnerContactId).ToString(),
+            ["StatusId"] = ActivityLookups.StatusNotStarted.ToString(),
+            ["Location"] = location ?? "",
+            ["Notes"] = notes ?? "",
+            ["Recepient"] = recipients ?? "",
+            ["ModifiedOn"] = CreatioFilter.Literal(Now),
+        });
+        return Guid.Parse(row["Id"]!.GetValue<string>());
+    }
+
+    public Guid AddParticipant(Guid meeting, Guid contact, Guid? response = null)
+    {
+        var row = Creatio.Seed("ActivityParticipant", new JsonObject
+        {
+            ["ActivityId"] = meeting.ToString(),
+            ["ParticipantId"] = contact.ToString(),
+            ["InviteResponseId"] = (response ?? Guid.Empty).ToString(),
+            ["ModifiedOn"] = CreatioFilter.Literal(Now),
+        });
+        return Guid.Parse(row["Id"]!.GetValue<string>());
+    }
+
+    public Guid SeedContact(string name, string? email = null, params string[] otherEmails)
+    {
+        var id = Guid.Parse(Creatio.SeedContact(new JsonObject { ["Name"] = name, ["Email"] = email ?? "" })["Id"]!.GetValue<string>());
+        foreach (var other in otherEmails)
+        {
+            Creatio.Seed("ContactCommunication", new JsonObject { ["ContactId"] = id.ToString(), ["Number"] = other });
+        }
+
+        return id;
+    }
+
+    /// <summary>Every meeting in Creatio (Task + Meeting + shown in the calendar), whoever owns it.</summary>
+    public List<JsonObject> Meetings() =>
+        [.. Creatio.Rows("Activity").Where(r => r["ActivityCategoryId"]?.GetValue<string>() == ActivityLookups.CategoryMeeting.ToString())];
+
+    public JsonObject Meeting(string title) => Meetings().Single(m => m["Title"]!.GetValue<string>() == title);
+
+    public List<JsonObject> ParticipantsOf(JsonObject meeting) =>
+        [.. Creatio.Rows("ActivityParticipant").Where(p => p["ActivityId"]!.GetValue<string>() == meeting["Id"]!.GetValue<string>())];
+
+    public static DateTimeOffset When(JsonObject row, string column) =>
+        DateTimeOffset.Parse(row[column]!.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+    // ---- counters -------------------------------------------------------------------------------------------
+
+    public void ResetCounters()
+    {
+        Calendar.ResetCounters();
+        Creatio.ResetCounters();
+    }
+
+    public int GoogleWrites() => Calendar.Calls.Where(kv => kv.Key is "calendar.events.insert" or "calendar.events.patch" or "calendar.events.update"
+        or "calendar.events.delete" or "calendar.events.import").Sum(kv => kv.Value);
+
+    public int CreatioWrites() => Creatio.CountOf(CreatioRequestKind.Batch) + Creatio.CountOf(CreatioRequestKind.Create)
+        + Creatio.CountOf(CreatioRequestKind.Update) + Creatio.CountOf(CreatioRequestKind.Delete);
+
+    /// <summary>One more run writes nothing on either side (and everything live is linked).</summary>
+    public async Task AssertQuietAsync(string why)
+    {
+        ResetCounters();
+        Assert.Equal(SyncRunOutcome.Completed, await SyncAsync());
+        Assert.True(GoogleWrites() + CreatioWrites() == 0,
+            $"{why}: a further run wrote {GoogleWrites()} to Google, {CreatioWrites()} to Creatio ({(await CursorAsync())?.LastRunSummary})");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Broker.DisposeAsync();
+        await Creatio.DisposeAsync();
+    }
+
+    public static string Rfc3339(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>A clock that follows another set later (the sandbox Creatio starts before BrokerWorld makes its clock).</summary>
+    private sealed class ForwardingClock : TimeProvider
+    {
+        public TimeProvider Inner { get; set; } = System;
+
+        public override DateTimeOffset GetUtcNow() => Inner.GetUtcNow();
+    }
+}
