@@ -37,6 +37,7 @@ internal sealed class CalendarSyncWorld : ISyncWorld
     public SandboxCreatio Creatio { get; }
     public Connection Connection { get; }
     public WriteFault Fault { get; }
+    private CannedAnswers Canned { get; init; } = new();
     public SandboxCalendar Calendar => Broker.Google.Calendar;
     public Guid OwnerContactId => Creatio.ContactIdOf(Owner);
     public Guid ColleagueContactId => Creatio.ContactIdOf(Colleague);
@@ -56,6 +57,7 @@ internal sealed class CalendarSyncWorld : ISyncWorld
         creatioOptions.Users.Add(new SandboxCreatioUser(Colleague, "bob-password"));
         var creatio = await SandboxCreatio.StartAsync(creatioOptions);
         var fault = new WriteFault();
+        var canned = new CannedAnswers();
         var broker = await BrokerWorld.StartAsync(s =>
         {
             s["Tenants:acme:CreatioUrl"] = creatio.BaseUrl.ToString();
@@ -65,7 +67,7 @@ internal sealed class CalendarSyncWorld : ISyncWorld
             configure?.Invoke(s);
         }, services: collection =>
         {
-            collection.AddHttpClient<GoogleCalendarClient>().AddHttpMessageHandler(() => new WriteFaultHandler(fault));
+            collection.AddHttpClient<GoogleCalendarClient>().AddHttpMessageHandler(() => new WriteFaultHandler(fault)).AddHttpMessageHandler(() => new CannedHandler(canned));
             collection.AddHttpClient(CreatioClientFactory.HttpClientName).AddHttpMessageHandler(() => new WriteFaultHandler(fault));
         });
         clock.Inner = broker.Clock;
@@ -87,7 +89,7 @@ internal sealed class CalendarSyncWorld : ISyncWorld
                 connection = (await broker.Connections.GetAsync(BrokerWorld.TenantId, connection.ConnectionId, CancellationToken.None))!;
             }
 
-            return new CalendarSyncWorld(broker, creatio, connection, fault);
+            return new CalendarSyncWorld(broker, creatio, connection, fault) { Canned = canned };
         }
         catch
         {
@@ -112,6 +114,20 @@ internal sealed class CalendarSyncWorld : ISyncWorld
     public async Task<CalendarState> StateAsync() => (await CursorAsync())?.ReadState<CalendarState>() ?? new CalendarState();
 
     public async Task<List<Link>> LinksAsync() => await Links.ListAsync(Connection.ConnectionId, Features.Calendar, CancellationToken.None);
+
+    /// <summary>Changes the stored feature state as a damaged row or a lost table would leave it (no lease is taken).</summary>
+    public async Task EditStateAsync(Action<CalendarState> edit)
+    {
+        var cursor = (await CursorAsync())!;
+        var state = cursor.ReadState<CalendarState>();
+        edit(state);
+        cursor.WriteState(state);
+        var table = await Broker.Tables.GetAsync(CreatioGoogle.Broker.Storage.BrokerTables.Cursors, CancellationToken.None);
+        await table.UpdateEntityAsync(cursor, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+    }
+
+    /// <summary>Answers the next Google call whose path and query contain <paramref name="match"/> with <paramref name="answer"/> instead of Google.</summary>
+    public void AnswerNext(string match, Func<HttpResponseMessage> answer) => Canned.Add(match, answer);
 
     // ---- Google ---------------------------------------------------------------------------------------------
 
@@ -254,6 +270,44 @@ internal sealed class CalendarSyncWorld : ISyncWorld
     }
 
     public static string Rfc3339(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private sealed class CannedAnswers
+    {
+        private readonly List<(string Match, Func<HttpResponseMessage> Answer)> _next = [];
+
+        public void Add(string match, Func<HttpResponseMessage> answer)
+        {
+            lock (_next)
+            {
+                _next.Add((match, answer));
+            }
+        }
+
+        public HttpResponseMessage? Take(HttpRequestMessage request)
+        {
+            var url = request.RequestUri?.PathAndQuery ?? "";
+            lock (_next)
+            {
+                var index = _next.FindIndex(n => url.Contains(n.Match, StringComparison.Ordinal));
+                if (index < 0)
+                {
+                    return null;
+                }
+
+                var answer = _next[index].Answer();
+                _next.RemoveAt(index);
+                answer.RequestMessage = request;
+                return answer;
+            }
+        }
+    }
+
+    /// <summary>Google as the test wants it to answer once (an error Google sends but the sandbox has no switch for).</summary>
+    private sealed class CannedHandler(CannedAnswers canned) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            canned.Take(request) is { } answer ? Task.FromResult(answer) : base.SendAsync(request, cancellationToken);
+    }
 
     /// <summary>A clock that follows another set later (the sandbox Creatio starts before BrokerWorld makes its clock).</summary>
     private sealed class ForwardingClock : TimeProvider
