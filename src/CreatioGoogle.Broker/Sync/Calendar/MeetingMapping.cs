@@ -165,7 +165,8 @@ internal static partial class MeetingMapping
     {
         var body = new JsonObject
         {
-            ["summary"] = fields.Title,
+            // An event without a title reads as "(No title)"; it stays without one in Google unless the title really changed.
+            ["summary"] = fields.Title == MeetingFields.NoTitle && string.IsNullOrWhiteSpace(current?.Summary) && current is not null ? current.Summary ?? "" : fields.Title,
             ["description"] = fields.Description,
             ["location"] = fields.Location,
         };
