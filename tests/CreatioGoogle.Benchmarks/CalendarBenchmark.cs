@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using CreatioGoogle.Sandbox.Creatio;
 using CreatioGoogle.Tests.Sync.Calendar;
 
 namespace CreatioGoogle.Benchmarks;
@@ -43,7 +41,7 @@ internal static class CalendarBenchmark
         world.Calendar.Latency = latency;
         world.Creatio.Latency = latency;
         Console.WriteLine($"calendar sync: {count} events in Google, none in Creatio, latency {latency.TotalMilliseconds} ms per call");
-        Console.WriteLine($"{"run",-28} {"wall s",8} {"Google",7} {"(min)",6} {"Creatio",8} {"(min)",6} {"Table",7} {"peak MB",8}  summary");
+        SyncRunTable.Header();
 
         // Full: every event listed, every meeting and participant row created in $batch requests of 100, plus the two Creatio listings.
         var participants = (count + 9) / 10; // Carol on one event in ten
@@ -75,18 +73,10 @@ internal static class CalendarBenchmark
         return world.GoogleWrites() + world.CreatioWrites() == 0 ? 0 : 1;
     }
 
-    private static async Task MeasureAsync(CalendarSyncWorld world, AzureRequestCounter tableOps, string name, int minGoogle, int minCreatio)
-    {
-        world.ResetCounters();
-        tableOps.Reset();
-        var watch = Stopwatch.StartNew();
-        await world.SyncAsync();
-        watch.Stop();
-        var summary = (await world.CursorAsync())!.LastRunSummary;
-        var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-28} {watch.Elapsed.TotalSeconds,8:F2} {world.Calendar.TotalCalls,7} {minGoogle,6} {world.Creatio.RequestCount,8} {minCreatio,6} {tableOps.Count,7} {peak,8}  {summary}"));
-        Console.WriteLine("    google: " + string.Join(", ", world.Calendar.Calls.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}"))
-            + " | creatio: " + string.Join(", ", Enum.GetValues<CreatioRequestKind>().Where(k => world.Creatio.CountOf(k) > 0).Select(k => $"{k} {world.Creatio.CountOf(k)}")));
-    }
+    private static Task MeasureAsync(CalendarSyncWorld world, AzureRequestCounter tableOps, string name, int minGoogle, int minCreatio) =>
+        SyncRunTable.MeasureAsync(name, async () =>
+        {
+            await world.SyncAsync();
+            return (await world.CursorAsync())!.LastRunSummary;
+        }, world.ResetCounters, tableOps, () => world.Calendar.Calls, world.Creatio, minGoogle, minCreatio);
 }

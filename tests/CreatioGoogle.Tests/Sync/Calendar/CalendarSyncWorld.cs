@@ -21,7 +21,6 @@ namespace CreatioGoogle.Tests.Sync.Calendar;
 internal sealed class CalendarSyncWorld : ISyncWorld
 {
     public const string Email = "alice@example.com";
-    public const string IntegrationUser = "Integration";
     public const string Owner = "Alice";
     public const string Colleague = "Bob";
 
@@ -50,66 +49,28 @@ internal sealed class CalendarSyncWorld : ISyncWorld
     public static async Task<CalendarSyncWorld> StartAsync(Action<Dictionary<string, string?>>? configure = null, string[]? scopes = null,
         string timeZone = "Europe/Berlin")
     {
-        var clock = new ForwardingClock();
-        var creatioOptions = new SandboxCreatioOptions { Clock = clock };
-        creatioOptions.Users.Add(new SandboxCreatioUser(IntegrationUser, "integration-password"));
-        creatioOptions.Users.Add(new SandboxCreatioUser(Owner, "alice-password"));
-        creatioOptions.Users.Add(new SandboxCreatioUser(Colleague, "bob-password"));
-        var creatio = await SandboxCreatio.StartAsync(creatioOptions);
-        var fault = new WriteFault();
         var canned = new CannedAnswers();
-        var broker = await BrokerWorld.StartAsync(s =>
+        var (broker, creatio, connection, fault) = await SyncWorldHost.StartAsync(Features.Calendar, Email, [Owner, Colleague], configure,
+            (collection, fault) => collection.AddHttpClient<GoogleCalendarClient>().AddHttpMessageHandler(() => new WriteFaultHandler(fault))
+                .AddHttpMessageHandler(() => new CannedHandler(canned)),
+            b => b.Google.Calendar.SetTimeZone(Email, timeZone));
+        var world = new CalendarSyncWorld(broker, creatio, connection, fault) { Canned = canned };
+        if (scopes is not null)
         {
-            s["Tenants:acme:CreatioUrl"] = creatio.BaseUrl.ToString();
-            s["Secrets:tenant-acme-creatio-user"] = IntegrationUser;
-            s["Secrets:tenant-acme-creatio-password"] = "integration-password";
-            s["Creatio:MaxRetryAttempts"] = "0";
-            configure?.Invoke(s);
-        }, services: collection =>
-        {
-            collection.AddHttpClient<GoogleCalendarClient>().AddHttpMessageHandler(() => new WriteFaultHandler(fault)).AddHttpMessageHandler(() => new CannedHandler(canned));
-            collection.AddHttpClient(CreatioClientFactory.HttpClientName).AddHttpMessageHandler(() => new WriteFaultHandler(fault));
-        });
-        clock.Inner = broker.Clock;
-        try
-        {
-            broker.Google.Calendar.SetTimeZone(Email, timeZone);
-            var ownerUnit = creatio.Rows("SysAdminUnit").Single(r => r["Name"]!.GetValue<string>() == Owner);
-            var request = broker.Request(Features.Calendar);
-            request.CreatioUserId = ownerUnit["Id"]!.GetValue<string>();
-            await broker.ConnectAsync(request, Email);
-            var connection = (await broker.Connections.ListAsync(BrokerWorld.TenantId, request.CreatioUserId, CancellationToken.None)).Single();
-            if (scopes is not null)
-            {
-                // As if connected when the feature asked for other scopes: the grant at Google and the row say so.
-                var (refreshToken, accessToken) = broker.Google.IssueGrantForTesting(BrokerWorld.ClientId, Email, scopes);
-                connection.GrantedScopes = string.Join(' ', scopes);
-                await broker.Connections.SetTokensAsync(connection, refreshToken, accessToken, broker.Clock.GetUtcNow().AddMinutes(50), CancellationToken.None);
-                await broker.Connections.SaveAsync(connection, CancellationToken.None);
-                connection = (await broker.Connections.GetAsync(BrokerWorld.TenantId, connection.ConnectionId, CancellationToken.None))!;
-            }
+            // As if connected when the feature asked for other scopes: the grant at Google and the row say so.
+            var (refreshToken, accessToken) = broker.Google.IssueGrantForTesting(BrokerWorld.ClientId, Email, scopes);
+            connection.GrantedScopes = string.Join(' ', scopes);
+            await broker.Connections.SetTokensAsync(connection, refreshToken, accessToken, broker.Clock.GetUtcNow().AddMinutes(50), CancellationToken.None);
+            await broker.Connections.SaveAsync(connection, CancellationToken.None);
+        }
 
-            return new CalendarSyncWorld(broker, creatio, connection, fault) { Canned = canned };
-        }
-        catch
-        {
-            await broker.DisposeAsync();
-            await creatio.DisposeAsync();
-            throw;
-        }
+        return world;
     }
 
     /// <summary>One queued job run by the real runner (lease, cursor saved last). Failures propagate.</summary>
-    public async Task<SyncRunOutcome> SyncAsync()
-    {
-        Broker.Clock.Advance(TimeSpan.FromSeconds(1));
-        var runner = Broker.Services.GetRequiredService<SyncRunner>();
-        var job = new SyncJob(BrokerWorld.TenantId, Connection.ConnectionId, Features.Calendar, Broker.Clock.GetUtcNow(), "test");
-        return await runner.RunAsync(job, CancellationToken.None);
-    }
+    public Task<SyncRunOutcome> SyncAsync() => SyncWorldHost.RunJobAsync(Broker, Connection, Features.Calendar);
 
-    public Task<Cursor?> CursorAsync() =>
-        Broker.Services.GetRequiredService<CursorStore>().GetAsync(Connection.ConnectionId, Features.Calendar, CancellationToken.None);
+    public Task<Cursor?> CursorAsync() => SyncWorldHost.CursorAsync(Broker, Connection, Features.Calendar);
 
     public async Task<CalendarState> StateAsync() => (await CursorAsync())?.ReadState<CalendarState>() ?? new CalendarState();
 
@@ -251,8 +212,7 @@ internal sealed class CalendarSyncWorld : ISyncWorld
     public int GoogleWrites() => Calendar.Calls.Where(kv => kv.Key is "calendar.events.insert" or "calendar.events.patch" or "calendar.events.update"
         or "calendar.events.delete" or "calendar.events.import").Sum(kv => kv.Value);
 
-    public int CreatioWrites() => Creatio.CountOf(CreatioRequestKind.Batch) + Creatio.CountOf(CreatioRequestKind.Create)
-        + Creatio.CountOf(CreatioRequestKind.Update) + Creatio.CountOf(CreatioRequestKind.Delete);
+    public int CreatioWrites() => SyncWorldHost.CreatioWrites(Creatio);
 
     /// <summary>One more run writes nothing on either side (and everything live is linked).</summary>
     public async Task AssertQuietAsync(string why)
@@ -307,13 +267,5 @@ internal sealed class CalendarSyncWorld : ISyncWorld
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
             canned.Take(request) is { } answer ? Task.FromResult(answer) : base.SendAsync(request, cancellationToken);
-    }
-
-    /// <summary>A clock that follows another set later (the sandbox Creatio starts before BrokerWorld makes its clock).</summary>
-    private sealed class ForwardingClock : TimeProvider
-    {
-        public TimeProvider Inner { get; set; } = System;
-
-        public override DateTimeOffset GetUtcNow() => Inner.GetUtcNow();
     }
 }
