@@ -115,6 +115,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       ScheduleSyncsSchedule: '0 */5 * * * *'
       SyncQueueName: 'sync-jobs'
       StatusCallbackQueueName: 'status-callbacks'
+      RenewPushChannelsSchedule: '0 */10 * * * *'
     }
   }
 }

@@ -16,6 +16,7 @@ public static class BrokerConfigurationDefaults
         [TokenOptions.RenewScheduleSetting] = TokenOptions.DefaultRenewSchedule,
         [SyncOptions.ScheduleSetting] = SyncOptions.DefaultSchedule,
         [SyncOptions.QueueNameSetting] = SyncOptions.DefaultQueueName,
+        [Push.PushOptions.RenewScheduleSetting] = Push.PushOptions.DefaultRenewSchedule,
         [Connections.StatusCallbackQueue.QueueNameSetting] = Connections.StatusCallbackQueue.DefaultQueueName,
     };
 

@@ -2,9 +2,11 @@ using CreatioGoogle.Broker.Connections;
 using CreatioGoogle.Broker.Google;
 using CreatioGoogle.Broker.Http;
 using CreatioGoogle.Broker.OAuth;
+using CreatioGoogle.Broker.Push;
 using CreatioGoogle.Broker.Secrets;
 using CreatioGoogle.Broker.Storage;
 using CreatioGoogle.Broker.Sync;
+using CreatioGoogle.Broker.Sync.Calendar;
 using CreatioGoogle.Broker.Sync.Contacts;
 using CreatioGoogle.Broker.Tenants;
 using CreatioGoogle.Broker.Tokens;
@@ -79,11 +81,14 @@ public static class BrokerServiceCollectionExtensions
         services.AddSingleton<ISyncStateStore>(sp => sp.GetRequiredService<LinkStore>());
         services.AddSingleton<SyncEngine>();
         services.AddSingleton<SyncQueue>();
+        services.AddSingleton<SyncRequests>();
         services.AddSingleton<SyncScheduler>();
         services.AddSingleton<SyncRunner>();
         services.AddSingleton<SyncApi>();
         services.TryAddSingleton<IGoogleAccessTokenSource, TokenServiceAccessTokenSource>();
         services.AddContactsSync(configuration);
+        services.AddCalendarSync(configuration);
+        services.AddPush(configuration);
 
         services.AddSingleton<ConnectFlow>();
         services.AddSingleton<ConnectionsApi>();

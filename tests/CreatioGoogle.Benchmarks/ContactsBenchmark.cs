@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using CreatioGoogle.Sandbox.Creatio;
 using CreatioGoogle.Tests.Sync.Contacts;
 
 namespace CreatioGoogle.Benchmarks;
@@ -42,11 +40,11 @@ internal static class ContactsBenchmark
         world.Creatio.Latency = latency;
 
         Console.WriteLine($"contacts sync: {count} contacts ({half} in Google, {count - half} in Creatio), latency {latency.TotalMilliseconds} ms per call");
-        Console.WriteLine($"{"run",-28} {"wall s",8} {"Google",7} {"(min)",6} {"Creatio",8} {"(min)",6} {"Table",7} {"peak MB",8}  summary");
+        SyncRunTable.Header();
 
         // Minimums: what reading the changed items and writing the others needs at the APIs' page/batch limits.
-        await MeasureAsync(world, tableOps, "full", Pages(half, 1000) + Pages(count - half, 200), Pages(count - half + 1, 1000) + Pages(half, 100));
-        await MeasureAsync(world, tableOps, "incremental (own echoes)", Pages(count - half, 1000), Pages(half + 1, 1000));
+        await MeasureAsync(world, tableOps, "full", AzureRequestCounter.Pages(half, 1000) + AzureRequestCounter.Pages(count - half, 200), AzureRequestCounter.Pages(count - half + 1, 1000) + AzureRequestCounter.Pages(half, 100));
+        await MeasureAsync(world, tableOps, "incremental (own echoes)", AzureRequestCounter.Pages(count - half, 1000), AzureRequestCounter.Pages(half + 1, 1000));
         await MeasureAsync(world, tableOps, "incremental, 0 changes", 1, 1);
 
         // 100 changes: 50 edited in Google, 50 in Creatio.
@@ -69,45 +67,10 @@ internal static class ContactsBenchmark
         return 0;
     }
 
-    private static int Pages(int items, int size) => Math.Max(1, (items + size - 1) / size);
-
-    private static async Task MeasureAsync(ContactsWorld world, AzureRequestCounter tableOps, string name, int minGoogle, int minCreatio)
-    {
-        world.ResetCounters();
-        tableOps.Reset();
-        var watch = Stopwatch.StartNew();
-        await world.SyncAsync();
-        watch.Stop();
-        var summary = (await world.CursorAsync())!.LastRunSummary;
-        var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-28} {watch.Elapsed.TotalSeconds,8:F2} {world.People.TotalCalls,7} {minGoogle,6} {world.Creatio.RequestCount,8} {minCreatio,6} {tableOps.Count,7} {peak,8}  {summary}"));
-        Console.WriteLine("    google: " + string.Join(", ", world.People.Calls.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} {kv.Value}"))
-            + " | creatio: " + string.Join(", ", Enum.GetValues<CreatioRequestKind>().Where(k => world.Creatio.CountOf(k) > 0).Select(k => $"{k} {world.Creatio.CountOf(k)}")));
-    }
-
-    /// <summary>Counts the Azure SDK's HTTP requests (the "Azure.Core.Http" activities).</summary>
-    private sealed class AzureRequestCounter : IDisposable
-    {
-        private readonly ActivityListener _listener;
-        private int _count;
-
-        public AzureRequestCounter()
+    private static Task MeasureAsync(ContactsWorld world, AzureRequestCounter tableOps, string name, int minGoogle, int minCreatio) =>
+        SyncRunTable.MeasureAsync(name, async () =>
         {
-            AppContext.SetSwitch("Azure.Experimental.EnableActivitySource", true);
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = s => s.Name == "Azure.Core.Http",
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
-                ActivityStarted = _ => Interlocked.Increment(ref _count),
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public int Count => Volatile.Read(ref _count);
-
-        public void Reset() => Volatile.Write(ref _count, 0);
-
-        public void Dispose() => _listener.Dispose();
-    }
+            await world.SyncAsync();
+            return (await world.CursorAsync())!.LastRunSummary;
+        }, world.ResetCounters, tableOps, () => world.People.Calls, world.Creatio, minGoogle, minCreatio);
 }

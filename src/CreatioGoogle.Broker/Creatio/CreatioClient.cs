@@ -66,6 +66,11 @@ internal sealed class CreatioClient(
             parameters.Add("$select=" + Uri.EscapeDataString(string.Join(',', select.Contains("Id") ? select : ["Id", .. select])));
         }
 
+        if (!string.IsNullOrWhiteSpace(query.Expand))
+        {
+            parameters.Add("$expand=" + Uri.EscapeDataString(query.Expand));
+        }
+
         parameters.Add("$orderby=" + Uri.EscapeDataString(TotalOrder(query.OrderBy)));
         var prefix = Uri.EscapeDataString(query.Collection) + "?" + string.Join('&', parameters);
 

@@ -17,6 +17,9 @@ public sealed record CreatioQuery(string Collection)
 
     public string OrderBy { get; init; } = "ModifiedOn asc,Id asc";
 
+    /// <summary>An OData <c>$expand</c>, e.g. a detail collection <c>ActivityParticipantCollectionByActivity($select=ParticipantId)</c>.</summary>
+    public string? Expand { get; init; }
+
     /// <summary>Rows per request; null uses <see cref="CreatioOptions.PageSize"/>.</summary>
     public int? PageSize { get; init; }
 }
@@ -44,6 +47,12 @@ public static class CreatioFilter
     public static string ModifiedSince(DateTimeOffset since) => $"ModifiedOn ge {Literal(since)}";
 
     public static string Equal(string column, Guid value) => $"{column} eq {Literal(value)}";
+
+    /// <summary><c>column eq a or column eq b …</c>: Creatio's OData has no <c>in</c>; keep the list short (a URL has a length limit).</summary>
+    public static string AnyOf(string column, IEnumerable<Guid> values) => string.Join(" or ", values.Select(v => $"{column} eq {Literal(v)}"));
+
+    /// <inheritdoc cref="AnyOf(string, IEnumerable{Guid})"/>
+    public static string AnyOf(string column, IEnumerable<string> values) => string.Join(" or ", values.Select(v => $"{column} eq {Literal(v)}"));
 
     public static string And(params IEnumerable<string?> clauses) =>
         string.Join(" and ", clauses.Where(c => !string.IsNullOrWhiteSpace(c)).Select(c => $"({c})"));

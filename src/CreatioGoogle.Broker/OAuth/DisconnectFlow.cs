@@ -23,7 +23,7 @@ public enum DisconnectOutcome
 public sealed record DisconnectResult(DisconnectOutcome Outcome, PendingRevocation? PendingRevocation = null);
 
 /// <summary>
-/// Disconnecting a user, in the order that makes a repeat safe: revoke the grant at Google, delete the sync state,
+/// Disconnecting a user, in the order that makes a repeat safe: stop push channels, revoke the grant at Google, delete the sync state,
 /// delete the connection row last, then report it. A crash halfway leaves the row, so the next call finishes.
 /// </summary>
 public sealed class DisconnectFlow(
@@ -31,6 +31,7 @@ public sealed class DisconnectFlow(
     GrantRevocation revocation,
     IConnectionEvents events,
     IEnumerable<Sync.ISyncStateStore> syncState,
+    IEnumerable<Push.IPushSubscriptions> pushSubscriptions,
     ILogger<DisconnectFlow> logger)
 {
     public async Task<DisconnectResult> DisconnectAsync(Tenant tenant, string connectionId, CancellationToken cancellationToken)
@@ -39,6 +40,12 @@ public sealed class DisconnectFlow(
         if (connection is null)
         {
             return new DisconnectResult(DisconnectOutcome.Disconnected);
+        }
+
+        // Push channels first: stopping one at Google needs the grant that is revoked next.
+        foreach (var push in pushSubscriptions)
+        {
+            await push.StopAllAsync(tenant.Id, connectionId, cancellationToken);
         }
 
         PendingRevocation? pending = null;

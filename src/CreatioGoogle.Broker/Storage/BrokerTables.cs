@@ -12,6 +12,7 @@ public sealed class BrokerTables(StorageAccount account, IOptions<StorageOptions
     public const string Cursors = "cursors";
     public const string Links = "links";
     public const string Revocations = "revocations";
+    public const string Channels = "channels";
 
     private readonly TableServiceClient _service = account.CreateTableServiceClient();
     private readonly ConcurrentDictionary<string, Lazy<Task<TableClient>>> _tables = new();

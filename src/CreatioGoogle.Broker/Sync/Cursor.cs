@@ -35,8 +35,17 @@ public sealed class Cursor : ITableEntity
     public DateTimeOffset? LastErrorAt { get; set; }
     public int ConsecutiveFailures { get; set; }
 
-    /// <summary>Set by the scheduler when it queued a job, so the next schedule does not queue another.</summary>
+    /// <summary>
+    /// Only on a queue mark (the row <see cref="QueueMarkKey"/> beside the cursor): when a job was last queued, so neither the
+    /// schedule nor a burst of push notifications queues another while it waits. A separate row, because the cursor's own
+    /// row is held by a running job's ETag.
+    /// </summary>
     public DateTimeOffset? EnqueuedAt { get; set; }
+
+    /// <summary>The row key of a feature's queue mark.</summary>
+    public static string QueueMarkKey(string feature) => QueueMarkPrefix + feature;
+
+    internal const string QueueMarkPrefix = "queued:";
 
     public string? LeaseOwner { get; set; }
     public DateTimeOffset? LeaseUntil { get; set; }

@@ -55,17 +55,75 @@ public sealed class CursorStore(BrokerTables tables, TimeProvider clock) : ISync
         }
     }
 
-    /// <summary>Every cursor, for the scheduler's one scan.</summary>
-    public async Task<Dictionary<(string ConnectionId, string Feature), Cursor>> GetAllAsync(CancellationToken cancellationToken)
+    /// <summary>Every cursor and every queue mark (<see cref="Cursor.EnqueuedAt"/>), for the scheduler's one scan.</summary>
+    public async Task<(Dictionary<(string ConnectionId, string Feature), Cursor> Cursors, Dictionary<(string ConnectionId, string Feature), DateTimeOffset> Queued)>
+        GetAllAsync(CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(BrokerTables.Cursors, cancellationToken);
-        var all = new Dictionary<(string, string), Cursor>();
-        await foreach (var cursor in table.QueryAsync<Cursor>(cancellationToken: cancellationToken))
+        var cursors = new Dictionary<(string, string), Cursor>();
+        var queued = new Dictionary<(string, string), DateTimeOffset>();
+        await foreach (var row in table.QueryAsync<Cursor>(cancellationToken: cancellationToken))
         {
-            all[(cursor.PartitionKey, cursor.RowKey)] = cursor;
+            if (!row.RowKey.StartsWith(Cursor.QueueMarkPrefix, StringComparison.Ordinal))
+            {
+                cursors[(row.PartitionKey, row.RowKey)] = row;
+            }
+            else if (row.EnqueuedAt is { } at)
+            {
+                queued[(row.PartitionKey, row.RowKey[Cursor.QueueMarkPrefix.Length..])] = at;
+            }
         }
 
-        return all;
+        return (cursors, queued);
+    }
+
+    /// <summary>
+    /// True when a job for (connection, feature) is waiting: queued at <paramref name="queuedAt"/>, no run started since, and
+    /// not so long ago (<paramref name="giveUpAfter"/>) that it must have been lost.
+    /// </summary>
+    public static bool IsWaiting(DateTimeOffset? queuedAt, Cursor? cursor, DateTimeOffset now, TimeSpan giveUpAfter) =>
+        queuedAt is { } at && (cursor?.LastRunStartedAt is not { } started || started < at) && now - at < giveUpAfter;
+
+    /// <summary>
+    /// Claims the right to queue a job for (connection, feature): false when one is waiting (<see cref="IsWaiting"/>) or another
+    /// caller claimed it a moment ago (the mark is written with its ETag, so of a burst of callers exactly one wins).
+    /// </summary>
+    public async Task<bool> TryMarkQueuedAsync(string tenantId, string connectionId, string feature, DateTimeOffset at, TimeSpan giveUpAfter,
+        CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(BrokerTables.Cursors, cancellationToken);
+        var mark = await table.GetEntityIfExistsAsync<Cursor>(connectionId, Cursor.QueueMarkKey(feature), cancellationToken: cancellationToken);
+        var cursor = await table.GetEntityIfExistsAsync<Cursor>(connectionId, feature, ["LastRunStartedAt"], cancellationToken);
+        if (IsWaiting(mark.HasValue ? mark.Value!.EnqueuedAt : null, cursor.HasValue ? cursor.Value : null, at, giveUpAfter))
+        {
+            return false;
+        }
+
+        var row = new Cursor { PartitionKey = connectionId, RowKey = Cursor.QueueMarkKey(feature), TenantId = tenantId, EnqueuedAt = at };
+        try
+        {
+            if (mark.HasValue)
+            {
+                await table.UpdateEntityAsync(row, mark.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+            }
+            else
+            {
+                await table.AddEntityAsync(row, cancellationToken);
+            }
+
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Takes a mark back (its job could not be queued), so the next request is not held up by it.</summary>
+    public async Task ClearQueueMarkAsync(string connectionId, string feature, CancellationToken cancellationToken)
+    {
+        var table = await tables.GetAsync(BrokerTables.Cursors, cancellationToken);
+        await table.DeleteEntityAsync(connectionId, Cursor.QueueMarkKey(feature), ETag.All, cancellationToken);
     }
 
     /// <summary>
@@ -112,14 +170,6 @@ public sealed class CursorStore(BrokerTables tables, TimeProvider clock) : ISync
 
         var response = await table.UpdateEntityAsync(cursor, cursor.ETag, TableUpdateMode.Replace, cancellationToken);
         cursor.ETag = response.Headers.ETag ?? default;
-    }
-
-    /// <summary>Notes that a job was queued (merge: never disturbs a run in progress).</summary>
-    public async Task MarkEnqueuedAsync(string tenantId, string connectionId, string feature, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        var table = await tables.GetAsync(BrokerTables.Cursors, cancellationToken);
-        var entity = new TableEntity(connectionId, feature) { ["TenantId"] = tenantId, ["EnqueuedAt"] = at };
-        await table.UpsertEntityAsync(entity, TableUpdateMode.Merge, cancellationToken);
     }
 
     public async Task DeleteConnectionAsync(string connectionId, CancellationToken cancellationToken) =>

@@ -151,7 +151,19 @@ internal interface ISyncSide<TSelf, TOther>
 
     Task<IReadOnlyList<WriteResult<TSelf>>> UpdateAsync(IReadOnlyList<SideUpdate<TSelf, TOther>> updates, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes items here because their partners were deleted. A side that must not delete one (calendar: a meeting someone
+    /// else owns) answers <see cref="WriteOutcome.Skipped"/>: the item is kept and unlinked, as under <see cref="DeletePolicy.Unlink"/>.
+    /// </summary>
     Task<IReadOnlyList<WriteResult<TSelf>>> DeleteAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks items kept here although their partners were deleted (the delete policy keeps copies), when the feature has a
+    /// way to show it: calendar sets a Creatio meeting whose Google event was cancelled to status Canceled. Called before the
+    /// tombstone is saved; a <see cref="WriteOutcome.Failed"/> item keeps its link for the next run. By default nothing is marked.
+    /// </summary>
+    Task<IReadOnlyList<WriteResult<TSelf>>> RetireAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<WriteResult<TSelf>>>([.. ids.Select(id => new WriteResult<TSelf>(id, WriteOutcome.Skipped))]);
 }
 
 /// <summary>Per-call item limits of a side's batch writes.</summary>

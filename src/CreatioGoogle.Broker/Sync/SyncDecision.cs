@@ -11,6 +11,9 @@ internal sealed record SyncPair<TGoogle, TCreatio>
     public SyncItem<TCreatio>? Creatio { get; init; }
     public Gone CreatioGone { get; init; }
     public Link? Link { get; init; }
+
+    /// <summary>True when both sides were listed in full this run.</summary>
+    public bool Full { get; init; }
 }
 
 internal enum SyncActionKind
@@ -120,7 +123,9 @@ internal static class SyncDecision
         }
 
         var googleMoved = g is not null && (g.Etag != link.GoogleEtag || g.Id != link.GoogleId);
-        var creatioMoved = c is not null && c.ModifiedAt != link.CreatioModifiedOn;
+        // Creatio keeps no change time for a removed detail row (a calendar participant taken off a meeting): a full listing
+        // that finds other content under the same ModifiedOn counts it as moved, so the change is not lost.
+        var creatioMoved = c is not null && (c.ModifiedAt != link.CreatioModifiedOn || (pair.Full && c.Hash != link.ContentHash));
         var googleChanged = googleMoved && g!.Hash != link.ContentHash;
         var creatioChanged = creatioMoved && c!.Hash != link.ContentHash;
 

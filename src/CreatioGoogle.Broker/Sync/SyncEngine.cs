@@ -159,6 +159,8 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
             }
         }
 
+        await PairStampedTwinsAsync(run, known, pairs, creatioItems, twinned, ct);
+
         // Every pending intent takes part, so a create that died is confirmed or made again.
         foreach (var pending in known.All.Where(SyncDecision.IsPending))
         {
@@ -171,7 +173,35 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
         }
 
         await ConfirmIntentsAsync(run, pairs, ct);
-        return [.. pairs.Values];
+        return [.. pairs.Values.Select(p => p with { Full = full })];
+    }
+
+    /// <summary>
+    /// Unlinked Google items stamped with a Creatio id that this run did not list: read those Creatio items and pair them,
+    /// rather than copy the Google item as new. Calendar needs it for a meeting of another Creatio user that reaches this
+    /// user's calendar as an invitation (its shared stamp names the meeting) while the meeting did not change here.
+    /// </summary>
+    private static async Task PairStampedTwinsAsync<TG, TC>(Run<TG, TC> run, LinkIndex known, Dictionary<string, SyncPair<TG, TC>> pairs,
+        Dictionary<string, SyncItem<TC>> creatioItems, HashSet<string> twinned, CancellationToken ct)
+    {
+        var alone = pairs.Where(kv => kv.Key.StartsWith("g:", StringComparison.Ordinal)
+                && kv.Value is { Link: null, Creatio: null, Google.Stamp: { } stamp }
+                && !creatioItems.ContainsKey(stamp) && known.ByCreatio(stamp) is null && !twinned.Contains(stamp))
+            .ToList();
+        if (alone.Count == 0)
+        {
+            return;
+        }
+
+        var found = await run.Creatio.GetManyAsync([.. alone.Select(kv => kv.Value.Google!.Stamp!).Distinct(StringComparer.OrdinalIgnoreCase)], ct);
+        foreach (var (key, pair) in alone)
+        {
+            if (found.TryGetValue(pair.Google!.Stamp!, out var twin) && twin.InScope && twinned.Add(twin.Id) && !pairs.ContainsKey("c:" + twin.Id))
+            {
+                pairs.Remove(key);
+                pairs["c:" + twin.Id] = pair with { Creatio = twin };
+            }
+        }
     }
 
     /// <summary>
@@ -501,6 +531,7 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
         {
             var results = ByKey(await side.Adapter.DeleteAsync([.. chunk.Select(side.SelfId)], ct));
             var dropped = new List<Link>();
+            var kept = new List<(Link, Link?)>();
             foreach (var link in chunk)
             {
                 var result = results.GetValueOrDefault(side.SelfId(link));
@@ -510,13 +541,20 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
                     dropped.Add(link);
                     run.Wrote(side.Side, "deleted");
                 }
-                else if (result?.Outcome != WriteOutcome.Skipped)
+                else if (result?.Outcome == WriteOutcome.Skipped)
+                {
+                    // the side keeps it (not its to delete): unlinked, as under DeletePolicy.Unlink
+                    logger.LogInformation("{Side} delete of {Target} skipped, copy kept: {Reason}", side.Side, side.SelfId(link), result.Error);
+                    kept.Add((Tombstone(run, link, side.Side == SyncSide.Google ? "creatio" : "google"), link));
+                }
+                else
                 {
                     run.Failures.Add($"{side.Side} delete of {side.SelfId(link)}: {result?.Outcome.ToString() ?? "no answer"} {result?.Error}");
                 }
             }
 
             await links.DeleteManyAsync(dropped, ct);
+            await links.SaveManyAsync(kept, ct);
             await run.Context.RenewLeaseAsync(ct);
         }
     }
@@ -525,6 +563,8 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
     {
         var saved = new List<(Link, Link?)>();
         var deleted = new List<Link>();
+        var retireInGoogle = new List<(Link Tombstone, Link Link)>();
+        var retireInCreatio = new List<(Link Tombstone, Link Link)>();
         foreach (var (pair, action) in plan)
         {
             switch (action.Kind)
@@ -538,9 +578,19 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
                     if (link.GoneSide is null && !SyncDecision.IsPending(link) && (pair.GoogleGone == Gone.No || pair.CreatioGone == Gone.No))
                     {
                         // Keep a tombstone: the surviving copy must not be copied back as "new".
-                        var tombstone = NewLink(run, link.GoogleId, link.CreatioId, link.GoogleEtag, link.CreatioModifiedOn, link.ContentHash);
-                        tombstone.GoneSide = pair.GoogleGone != Gone.No ? "google" : "creatio";
-                        saved.Add((tombstone, link));
+                        var tombstone = Tombstone(run, link, pair.GoogleGone != Gone.No ? "google" : "creatio");
+                        if (pair.GoogleGone == Gone.Deleted && pair.CreatioGone == Gone.No)
+                        {
+                            retireInCreatio.Add((tombstone, link)); // its partner was deleted (not just out of scope): the survivor may be marked
+                        }
+                        else if (pair.CreatioGone == Gone.Deleted && pair.GoogleGone == Gone.No)
+                        {
+                            retireInGoogle.Add((tombstone, link));
+                        }
+                        else
+                        {
+                            saved.Add((tombstone, link));
+                        }
                     }
                     else
                     {
@@ -551,9 +601,50 @@ internal sealed class SyncEngine(LinkStore links, TimeProvider clock, ILogger<Sy
             }
         }
 
+        saved.AddRange(await RetireAsync(run, SyncSide.Google, retireInGoogle, ids => run.Google.RetireAsync(ids, ct)));
+        saved.AddRange(await RetireAsync(run, SyncSide.Creatio, retireInCreatio, ids => run.Creatio.RetireAsync(ids, ct)));
         await links.SaveManyAsync(saved, ct);
         await links.DeleteManyAsync(deleted, ct);
         run.LinksOnly += saved.Count + deleted.Count;
+    }
+
+    /// <summary>Kept copies whose partners were deleted: the side marks them first; a tombstone only for those it did not fail on.</summary>
+    private static async Task<List<(Link, Link?)>> RetireAsync<TG, TC, T>(Run<TG, TC> run, SyncSide side, List<(Link Tombstone, Link Link)> survivors,
+        Func<IReadOnlyList<string>, Task<IReadOnlyList<WriteResult<T>>>> retire)
+    {
+        var saved = new List<(Link, Link?)>();
+        if (survivors.Count == 0)
+        {
+            return saved;
+        }
+
+        string Id(Link l) => side == SyncSide.Google ? l.GoogleId : l.CreatioId;
+        var results = ByKey(await retire([.. survivors.Select(s => Id(s.Link))]));
+        foreach (var (tombstone, link) in survivors)
+        {
+            var outcome = results.GetValueOrDefault(Id(link))?.Outcome;
+            if (outcome is WriteOutcome.Failed or WriteOutcome.ChangedMeanwhile)
+            {
+                run.Failures.Add($"{side} retire of {Id(link)}: {outcome} {results[Id(link)].Error}");
+                continue;
+            }
+
+            if (outcome == WriteOutcome.Done)
+            {
+                run.Wrote(side, "updated");
+            }
+
+            saved.Add((tombstone, link));
+        }
+
+        return saved;
+    }
+
+    private static Link Tombstone<TG, TC>(Run<TG, TC> run, Link link, string goneSide)
+    {
+        var tombstone = NewLink(run, link.GoogleId, link.CreatioId, link.GoogleEtag, link.CreatioModifiedOn, link.ContentHash);
+        tombstone.GoneSide = goneSide;
+        return tombstone;
     }
 
     /// <summary>Pairs whose write came back "changed meanwhile", with their side read again (or marked gone).</summary>

@@ -73,7 +73,6 @@ public sealed class SyncRunner(
             cursor.LastError = null;
             cursor.ConsecutiveFailures = 0;
             cursor.LastRunSummary = summary;
-            cursor.EnqueuedAt = null;
             await cursors.SaveHeldAsync(cursor, release: true, cancellationToken);
             logger.LogInformation("Sync {Connection}/{Feature} done: {Summary}", job.ConnectionId, job.Feature, summary);
             return SyncRunOutcome.Completed;

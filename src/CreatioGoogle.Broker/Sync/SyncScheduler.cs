@@ -11,7 +11,7 @@ namespace CreatioGoogle.Broker.Sync;
 public sealed class SyncScheduler(
     ConnectionStore connections,
     CursorStore cursors,
-    SyncQueue queue,
+    SyncRequests requests,
     IEnumerable<ISyncFeature> features,
     IOptions<SyncOptions> options,
     TimeProvider clock,
@@ -21,7 +21,7 @@ public sealed class SyncScheduler(
     {
         var now = clock.GetUtcNow();
         var syncable = features.Select(f => f.Feature).ToHashSet(StringComparer.Ordinal);
-        var known = await cursors.GetAllAsync(cancellationToken);
+        var (known, marks) = await cursors.GetAllAsync(cancellationToken);
         var queued = 0;
         await foreach (var connection in connections.QueryAsync(
                            $"Status ne '{ConnectionStatus.ReconnectNeeded}'", cancellationToken))
@@ -29,15 +29,16 @@ public sealed class SyncScheduler(
             foreach (var feature in connection.Features.Where(f => syncable.Contains(f) && !connection.Missing.Contains(f)))
             {
                 known.TryGetValue((connection.ConnectionId, feature), out var cursor);
-                if (!IsDue(cursor, options.Value.IntervalFor(feature), now))
+                var interval = options.Value.IntervalFor(feature);
+                if (!IsDue(cursor, marks.TryGetValue((connection.ConnectionId, feature), out var mark) ? mark : null, interval, now))
                 {
                     continue;
                 }
 
-                // Queue first, then mark: a crash in between queues twice, and the second job finds itself covered.
-                await queue.EnqueueAsync(new SyncJob(connection.TenantId, connection.ConnectionId, feature, now, "schedule"), null, cancellationToken);
-                await cursors.MarkEnqueuedAsync(connection.TenantId, connection.ConnectionId, feature, now, cancellationToken);
-                queued++;
+                if (await requests.RequestAsync(connection.TenantId, connection.ConnectionId, feature, "schedule", cancellationToken))
+                {
+                    queued++;
+                }
             }
         }
 
@@ -45,20 +46,14 @@ public sealed class SyncScheduler(
         return queued;
     }
 
-    private static bool IsDue(Cursor? cursor, TimeSpan interval, DateTimeOffset now)
+    private static bool IsDue(Cursor? cursor, DateTimeOffset? queuedAt, TimeSpan interval, DateTimeOffset now)
     {
-        if (cursor is null)
-        {
-            return true;
-        }
-
-        // Still waiting in the queue (or running): don't pile up more; give up waiting after two intervals.
-        if (cursor.EnqueuedAt is { } enqueued && (cursor.LastRunStartedAt is null || cursor.LastRunStartedAt < enqueued)
-            && now - enqueued < interval * 2)
+        // Still waiting in the queue: don't pile up more; give up waiting after two intervals.
+        if (CursorStore.IsWaiting(queuedAt, cursor, now, interval * 2))
         {
             return false;
         }
 
-        return cursor.LastRunStartedAt is not { } started || now - started >= interval;
+        return cursor?.LastRunStartedAt is not { } started || now - started >= interval;
     }
 }

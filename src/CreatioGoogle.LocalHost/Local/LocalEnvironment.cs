@@ -162,6 +162,7 @@ public sealed class LocalEnvironment : IAsyncDisposable
         Settings["Google:UserInfoEndpoint"] = Google.UserInfoEndpoint.ToString();
         Settings["Google:Issuers:0"] = Google.Issuer;
         Settings["GooglePeople:BaseUrl"] = Google.PeopleBaseUrl.ToString();
+        Settings["GoogleCalendar:BaseUrl"] = Google.CalendarBaseUrl.ToString();
         Settings[$"Secrets:{SecretNames.GoogleClientId}"] = clientId;
         Settings[$"Secrets:{SecretNames.GoogleClientSecret}"] = clientSecret;
     }

@@ -38,7 +38,7 @@ public sealed class ConnectEndToEndTests
         Assert.Equal("alice@example.com", row.GetString("GoogleEmail"));
         Assert.Equal(user, row.GetString("CreatioUserId"));
         Assert.Equal(ConnectionStatus.Connected, row.GetString("Status"));
-        Assert.Contains("https://www.googleapis.com/auth/calendar", row.GetString("GrantedScopes"), StringComparison.Ordinal);
+        Assert.Contains("https://www.googleapis.com/auth/calendar.events", row.GetString("GrantedScopes"), StringComparison.Ordinal);
         var connection = (await broker.Connections.GetAsync("acme", connectionId, CancellationToken.None))!;
         var refreshToken = (await broker.Connections.ReadRefreshTokenAsync(connection, CancellationToken.None))!;
         var accessToken = (await broker.Connections.ReadAccessTokenAsync(connection, CancellationToken.None))!;

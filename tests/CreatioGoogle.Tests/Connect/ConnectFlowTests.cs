@@ -29,7 +29,7 @@ public sealed class ConnectFlowTests
         Assert.Equal(BrokerWorld.ClientId, query["client_id"]);
         Assert.Equal("http://broker.test/0/rest/GoogleOAuthAuthenticator/ProcessAuthenticationCode", query["redirect_uri"]);
         Assert.Equal(
-            ["openid", "email", "profile", "https://www.googleapis.com/auth/contacts", "https://www.googleapis.com/auth/calendar"],
+            ["openid", "email", "profile", "https://www.googleapis.com/auth/contacts", "https://www.googleapis.com/auth/calendar.events"],
             query["scope"]!.Split(' '));
         // 256 bits of state: 43 base64url characters.
         Assert.Equal(43, query["state"]!.Length);
@@ -81,7 +81,7 @@ public sealed class ConnectFlowTests
         await using var world = await BrokerWorld.StartAsync();
         var request = world.Request(Features.Mail, Features.Calendar);
 
-        var (started, outcome) = await world.ConnectAsync(request, untick: ["https://www.googleapis.com/auth/calendar"]);
+        var (started, outcome) = await world.ConnectAsync(request, untick: ["https://www.googleapis.com/auth/calendar.events"]);
 
         Assert.Null(outcome.RedirectTo);
         Assert.Equal(200, outcome.Page!.StatusCode);
@@ -90,7 +90,7 @@ public sealed class ConnectFlowTests
         var connection = await world.Connections.GetAsync(BrokerWorld.TenantId, started.ConnectionId, CancellationToken.None);
         Assert.Equal(ConnectionStatus.ScopesMissing, connection!.Status);
         Assert.Equal(["calendar"], connection.Missing);
-        Assert.DoesNotContain("https://www.googleapis.com/auth/calendar", connection.Scopes);
+        Assert.DoesNotContain("https://www.googleapis.com/auth/calendar.events", connection.Scopes);
     }
 
     [Fact]

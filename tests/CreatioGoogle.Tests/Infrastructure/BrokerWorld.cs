@@ -142,6 +142,7 @@ public sealed class BrokerWorld : IAsyncDisposable
         ["Google:UserInfoEndpoint"] = google.UserInfoEndpoint.ToString(),
         ["Google:Issuers:0"] = google.Issuer,
         ["GooglePeople:BaseUrl"] = google.PeopleBaseUrl.ToString(),
+        ["GoogleCalendar:BaseUrl"] = google.CalendarBaseUrl.ToString(),
         ["Secrets:google-client-id"] = ClientId,
         ["Secrets:google-client-secret"] = clientSecret,
         ["Secrets:token-encryption-key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),

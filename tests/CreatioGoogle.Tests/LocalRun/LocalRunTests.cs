@@ -151,7 +151,7 @@ public sealed partial class LocalRunTests
         using var start = await broker.Browser.PostAsync(new Uri(broker.BaseUrl, "/local/connect"),
             new FormUrlEncodedContent([new("feature", "mail"), new("feature", "calendar"), new("hint", "alice@example.com")]));
         var redirect = await GoogleConsent.DecideAsync(broker.Browser, start.Headers.Location!, "alice@example.com",
-            untick: ["https://www.googleapis.com/auth/calendar"]);
+            untick: [CreatioGoogle.Broker.Google.Features.Scope(CreatioGoogle.Broker.Google.Features.Calendar)]);
 
         using var missing = await broker.Browser.GetAsync(redirect);
         var page = await missing.Content.ReadAsStringAsync();

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using CreatioGoogle.Broker.Creatio;
 using CreatioGoogle.Broker.Google.People;
@@ -140,14 +138,7 @@ internal sealed class CreatioContacts(ICreatioClient creatio, SyncContext contex
     /// The id a Creatio contact created from this Google contact gets: derived, so a re-run after a crash between the
     /// Creatio create and the link finds the contact instead of creating another.
     /// </summary>
-    public static Guid CreatioIdFor(string connectionId, string googleResourceName)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"contacts|{connectionId}|{googleResourceName}"));
-        var bytes = hash.AsSpan(0, 16).ToArray();
-        bytes[7] = (byte)((bytes[7] & 0x0F) | 0x50); // version 5 (name-based)
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
-        return new Guid(bytes);
-    }
+    public static Guid CreatioIdFor(string connectionId, string googleResourceName) => DerivedIds.Guid($"contacts|{connectionId}|{googleResourceName}");
 
     private async Task<Guid> OwnerAsync(CancellationToken ct)
     {
@@ -156,18 +147,7 @@ internal sealed class CreatioContacts(ICreatioClient creatio, SyncContext contex
             return known;
         }
 
-        if (!Guid.TryParse(context.Connection.CreatioUserId, out var userId))
-        {
-            throw new InvalidOperationException("The connection's Creatio user id is not a GUID (SysAdminUnit.Id).");
-        }
-
-        var user = await creatio.GetByIdAsync("SysAdminUnit", userId, ["Id", "ContactId"], ct);
-        var contactId = user?.GetGuid("ContactId") ?? Guid.Empty;
-        if (contactId == Guid.Empty)
-        {
-            throw new InvalidOperationException($"Creatio user {userId} was not found or has no contact: nobody to own synced contacts.");
-        }
-
+        var contactId = await CreatioUsers.ContactOfAsync(creatio, context.Connection.CreatioUserId, ct);
         logger.LogDebug("Creatio owner of {Connection} is contact {Owner}", context.Connection.ConnectionId, contactId);
         state.CreatioOwnerId = contactId;
         return contactId;

@@ -22,7 +22,7 @@ namespace CreatioGoogle.Tests.Sync.Contacts;
 internal sealed class ContactsWorld : ISyncWorld
 {
     public const string Email = "alice@example.com";
-    public const string IntegrationUser = "Integration";
+    public const string IntegrationUser = SyncWorldHost.IntegrationUser;
     public const string Owner = "Alice";
 
     private ContactsWorld(BrokerWorld broker, SandboxCreatio creatio, Connection connection, Guid ownerContactId, WriteFault fault)
@@ -45,54 +45,18 @@ internal sealed class ContactsWorld : ISyncWorld
 
     public static async Task<ContactsWorld> StartAsync(Action<Dictionary<string, string?>>? configure = null, Action<IServiceCollection>? services = null)
     {
-        var clock = new ForwardingClock();
-        var creatioOptions = new SandboxCreatioOptions { Clock = clock };
-        creatioOptions.Users.Add(new SandboxCreatioUser(IntegrationUser, "integration-password"));
-        creatioOptions.Users.Add(new SandboxCreatioUser(Owner, "alice-password"));
-        var creatio = await SandboxCreatio.StartAsync(creatioOptions);
-        var fault = new WriteFault();
-        var broker = await BrokerWorld.StartAsync(s =>
-        {
-            s["Tenants:acme:CreatioUrl"] = creatio.BaseUrl.ToString();
-            s["Secrets:tenant-acme-creatio-user"] = IntegrationUser;
-            s["Secrets:tenant-acme-creatio-password"] = "integration-password";
-            s["Creatio:MaxRetryAttempts"] = "0";
-            configure?.Invoke(s);
-        }, services: collection =>
+        var parts = await SyncWorldHost.StartAsync(Features.Contacts, Email, [Owner], configure, (collection, fault) =>
         {
             collection.AddHttpClient<GooglePeopleClient>().AddHttpMessageHandler(() => new WriteFaultHandler(fault));
-            collection.AddHttpClient(CreatioClientFactory.HttpClientName).AddHttpMessageHandler(() => new WriteFaultHandler(fault));
             services?.Invoke(collection);
         });
-        clock.Inner = broker.Clock;
-        try
-        {
-            var ownerUnit = creatio.Rows("SysAdminUnit").Single(r => r["Name"]!.GetValue<string>() == Owner);
-            var request = broker.Request(Features.Contacts);
-            request.CreatioUserId = ownerUnit["Id"]!.GetValue<string>();
-            await broker.ConnectAsync(request, Email);
-            var connection = (await broker.Connections.ListAsync(BrokerWorld.TenantId, request.CreatioUserId, CancellationToken.None)).Single();
-            return new ContactsWorld(broker, creatio, connection, creatio.ContactIdOf(Owner), fault);
-        }
-        catch
-        {
-            await broker.DisposeAsync();
-            await creatio.DisposeAsync();
-            throw;
-        }
+        return new ContactsWorld(parts.Broker, parts.Creatio, parts.Connection, parts.Creatio.ContactIdOf(Owner), parts.Fault);
     }
 
     /// <summary>One queued job run by the real runner (lease, cursor saved last). Failures propagate.</summary>
-    public async Task<SyncRunOutcome> SyncAsync()
-    {
-        Broker.Clock.Advance(TimeSpan.FromSeconds(1));
-        var runner = Broker.Services.GetRequiredService<SyncRunner>();
-        var job = new SyncJob(BrokerWorld.TenantId, Connection.ConnectionId, Features.Contacts, Broker.Clock.GetUtcNow(), "test");
-        return await runner.RunAsync(job, CancellationToken.None);
-    }
+    public Task<SyncRunOutcome> SyncAsync() => SyncWorldHost.RunJobAsync(Broker, Connection, Features.Contacts);
 
-    public Task<Cursor?> CursorAsync() =>
-        Broker.Services.GetRequiredService<CursorStore>().GetAsync(Connection.ConnectionId, Features.Contacts, CancellationToken.None);
+    public Task<Cursor?> CursorAsync() => SyncWorldHost.CursorAsync(Broker, Connection, Features.Contacts);
 
     /// <summary>The contacts feature's state as the last successful run saved it (empty before the first).</summary>
     public async Task<ContactsState> StateAsync() => (await CursorAsync())?.ReadState<ContactsState>() ?? new ContactsState();
@@ -191,20 +155,11 @@ internal sealed class ContactsWorld : ISyncWorld
     public int GoogleWrites() => People.Calls.Where(kv => kv.Key is not ("people.connections.list" or "people.get" or "people.getBatchGet" or "contactGroups.list"))
         .Sum(kv => kv.Value);
 
-    public int CreatioWrites() => Creatio.CountOf(CreatioRequestKind.Batch) + Creatio.CountOf(CreatioRequestKind.Create)
-        + Creatio.CountOf(CreatioRequestKind.Update) + Creatio.CountOf(CreatioRequestKind.Delete);
+    public int CreatioWrites() => SyncWorldHost.CreatioWrites(Creatio);
 
     public async ValueTask DisposeAsync()
     {
         await Broker.DisposeAsync();
         await Creatio.DisposeAsync();
-    }
-
-    /// <summary>A clock that follows another set later (the sandbox Creatio starts before BrokerWorld makes its clock).</summary>
-    private sealed class ForwardingClock : TimeProvider
-    {
-        public TimeProvider Inner { get; set; } = System;
-
-        public override DateTimeOffset GetUtcNow() => Inner.GetUtcNow();
     }
 }
